@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/ui"
+	"github.com/clusterctl/clusterctl/plugins"
+)
+
+// app is what every command needs, built once per run: the streams, the environment, the global
+// flags, the debug log, and the config, loaded lazily so commands that do not need it (help,
+// completion, config init) never read it.
+type app struct {
+	streams *ui.Streams
+	env     config.Env
+	log     *ui.Log
+	logger  *slog.Logger
+
+	// global flags
+	configFlag string
+	region     string
+	debug      bool
+	output     string
+
+	cfg *config.Config
+}
+
+// run is the whole CLI minus the process: main calls it with the real streams and tests call it
+// with buffers. It returns the exit status.
+func run(ctx context.Context, args []string, streams *ui.Streams) int {
+	a := &app{streams: streams, env: config.OSEnv(), logger: slog.New(slog.DiscardHandler)}
+	if a.env.Home != "" {
+		if l, err := ui.OpenLog(ui.DefaultLogPath(a.env.Home), append([]string{"clusterctl"}, args...),
+			ui.WithRedactor(streams.Redactor())); err == nil {
+			a.log, a.logger = l, l.Logger()
+			streams.Logger = a.logger
+			defer l.Close()
+		}
+	}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	root.SetIn(streams.In)
+	root.SetOut(streams.SafeOut())
+	root.SetErr(streams.SafeErrOut())
+	err := root.ExecuteContext(ctx)
+	code := exitCode(err)
+	if err != nil {
+		a.logger.Error("command failed", "error", err.Error(), "exit", code)
+		a.printError(err, code)
+	}
+	return code
+}
+
+// printError shows a failure on stderr: the error, usage hints for usage errors, and where the
+// full log is.
+func (a *app) printError(err error, code int) {
+	var status *exitStatusError
+	var silent *silentError
+	if errors.As(err, &status) {
+		return
+	}
+	w := a.streams.SafeErrOut()
+	if !errors.As(err, &silent) {
+		msg := err.Error()
+		if code == exitCancelled {
+			msg = "cancelled"
+		}
+		fmt.Fprintf(w, "Error: %s\n", msg)
+		if code == exitUsage {
+			fmt.Fprintln(w, "Run with --help for usage.")
+		}
+	}
+	if a.log != nil && code != exitUsage {
+		fmt.Fprintf(w, "The full log is in %s\n", a.log.Path())
+	}
+}
+
+// loadConfig loads the config once per run. When there is none it says where it looked and, on
+// a terminal, offers to write a template. On config problems it returns them together with the
+// partly loaded config.
+func (a *app) loadConfig(ctx context.Context) (*config.Config, error) {
+	if a.cfg != nil {
+		return a.cfg, nil
+	}
+	loc := config.Locate(a.configFlag, a.env)
+	if !loc.Exists {
+		return nil, a.noConfig(loc)
+	}
+	a.logger.Debug("loading config", "path", loc.Path)
+	cfg, err := config.Load(config.LoadOptions{Path: loc.Path, Env: &a.env, Catalog: plugins.NewCatalog()})
+	if cfg != nil {
+		a.registerSecrets(cfg)
+	}
+	var nf *config.NotFoundError
+	if errors.As(err, &nf) {
+		return nil, a.noConfig(loc)
+	}
+	if cfg == nil {
+		return nil, err
+	}
+	for _, w := range cfg.Warnings {
+		a.streams.Status().Warnf("%s", w.Error())
+	}
+	if err != nil {
+		return cfg, err // the problems, with the partly loaded config for commands that report them
+	}
+	a.cfg = cfg
+	return cfg, nil
+}
+
+// registerSecrets hands every credential the config holds to the redactor, so no output or log
+// line can carry one.
+func (a *app) registerSecrets(cfg *config.Config) {
+	r := a.streams.Redactor()
+	r.Add(cfg.AWS.SecretAccessKey, cfg.AWS.SessionToken, cfg.AWS.AccessKeyID)
+	catalog := plugins.NewCatalog()
+	for _, p := range cfg.Plugins {
+		spec, _ := catalog.Lookup(p.SetupClass)
+		for _, st := range spec.Params {
+			if s, ok := p.Params[st.Name].(string); ok && st.Secret {
+				r.Add(s)
+			}
+		}
+	}
+}
+
+func (a *app) noConfig(loc config.Location) error {
+	where := strings.Join(loc.Searched, ", ")
+	msg := fmt.Sprintf("no config file found (looked in: %s)", where)
+	if a.streams.IsTerminal() {
+		ok, err := ui.Confirm(a.streams, fmt.Sprintf("No config file found. Write a commented template to %s?", loc.Path))
+		if err == nil && ok {
+			if err := writeTemplate(loc.Path, false); err != nil {
+				return err
+			}
+			return &config.NotFoundError{Path: loc.Path + " (a template was written there: edit it, then run the command again)"}
+		}
+	}
+	return fmt.Errorf("%s; create one with `clusterctl config init`, or point --config or $CLUSTERCTL_CONFIG at one: %w",
+		msg, &config.NotFoundError{Path: loc.Path})
+}
+
+// writeTemplate writes the commented config template with mode 0600, creating its directory
+// (0700), and never replaces a file unless force is set.
+func writeTemplate(path string, force bool) error {
+	if _, err := os.Stat(path); err == nil && !force {
+		return usageErrorf(fmt.Sprintf("%s already exists; pass --force to replace it", path))
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create config directory: %w", err)
+	}
+	text := config.InitTemplate(plugins.NewCatalog().Specs())
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(text), 0o600); err != nil {
+		return fmt.Errorf("write config template: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return fmt.Errorf("write config template: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write config template: %w", err)
+	}
+	return nil
+}
+
+// format is the --output format, checked.
+func (a *app) format() (ui.Format, error) {
+	f, err := ui.ParseFormat(a.output)
+	if err != nil {
+		return f, usageErrorf(err.Error())
+	}
+	return f, nil
+}
+
+// enableDebug mirrors the debug log onto stderr (-d), still through the redactor.
+func (a *app) enableDebug() {
+	screen := slog.NewTextHandler(a.streams.SafeErrOut(), &slog.HandlerOptions{Level: slog.LevelDebug})
+	if a.log != nil {
+		a.logger = slog.New(slog.NewMultiHandler(a.log.Logger().Handler(), screen))
+	} else {
+		a.logger = slog.New(screen)
+	}
+	a.streams.Logger = a.logger
+}

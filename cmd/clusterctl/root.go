@@ -1,0 +1,59 @@
+package main
+
+import (
+	"github.com/MakeNowJust/heredoc"
+	"github.com/spf13/cobra"
+)
+
+// newRootCmd builds the command tree. Only commands that work are registered.
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "clusterctl",
+		Short: "Launch and manage compute clusters on EC2 from StarCluster-style templates",
+		Long: heredoc.Doc(`
+			clusterctl turns a named template from an INI config file into a working compute
+			cluster: a master and nodes, shared /home, passwordless SSH and a Grid Engine queue.
+			StarCluster config files load unchanged.
+
+			The config is read from --config, else $CLUSTERCTL_CONFIG, else $STARCLUSTER_CONFIG,
+			else ~/.clusterctl/config, else ~/.starcluster/config.`),
+		Example: heredoc.Doc(`
+			clusterctl config init
+			clusterctl config validate
+			clusterctl --config ./project.cfg config show -c smallcluster`),
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetVersionTemplate("clusterctl {{.Version}}\n")
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.configFlag, "config", "", "config file (default: $CLUSTERCTL_CONFIG, $STARCLUSTER_CONFIG, ~/.clusterctl/config, ~/.starcluster/config)")
+	pf.StringVarP(&a.region, "region", "r", "", "AWS region (default: AWS_REGION_NAME in [aws info], else the AWS SDK's)")
+	pf.BoolVarP(&a.debug, "debug", "d", false, "print debug messages on stderr too (they always go to the log file)")
+	pf.StringVar(&a.output, "output", "text", "output format: text or json")
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if _, err := a.format(); err != nil {
+			return err
+		}
+		if a.debug {
+			a.enableDebug()
+		}
+		return nil
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf(err.Error()) })
+
+	root.AddCommand(newConfigCmd(a))
+	root.CompletionOptions.HiddenDefaultCmd = false
+	return root
+}
+
+// requireSubcommand makes a group command without a subcommand a usage error rather than a
+// silent help print with exit 0.
+func requireSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("unknown command " + args[0] + " for " + cmd.CommandPath())
+	}
+	_ = cmd.Help()
+	return usageErrorf(cmd.CommandPath() + " needs a subcommand")
+}

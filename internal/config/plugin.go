@@ -1,0 +1,22 @@
+package config
+
+// PluginSpec declares a built-in plugin to the loader: the names a SETUP_CLASS may use for it and
+// the parameters its [plugin] section may set. Declaring parameters here is what lets a typo in a
+// [plugin] section fail at load time instead of after launch.
+type PluginSpec struct {
+	Name    string
+	Summary string
+	// Aliases are StarCluster class paths (e.g. starcluster.plugins.sge.SGEPlugin) that resolve
+	// to this plugin; matching ignores case.
+	Aliases []string
+	Params  []Setting
+}
+
+// PluginCatalog resolves SETUP_CLASS values to built-in plugins. The plugins package provides
+// the real one; the loader only needs lookups, so config does not import plugin code.
+type PluginCatalog interface {
+	// Lookup resolves a SETUP_CLASS value (a plugin name or an alias).
+	Lookup(setupClass string) (PluginSpec, bool)
+	// Names lists the built-in plugins for error messages.
+	Names() []string
+}

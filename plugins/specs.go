@@ -1,0 +1,76 @@
+package plugins
+
+import "github.com/clusterctl/clusterctl/internal/config"
+
+// builtinSpecs declares every built-in plugin: its name, the StarCluster class paths that mean it
+// (the alias table the docs print), and its parameters.
+func builtinSpecs() []config.PluginSpec {
+	return []config.PluginSpec{
+		{Name: "sge", Summary: "Grid Engine settings (the scheduler runs unless DISABLE_QUEUE)",
+			Aliases: []string{"sge.SGEPlugin"},
+			Params: []config.Setting{
+				{Name: "master_is_exec_host", Type: config.Bool, Default: "true",
+					Doc: "Run jobs on the master too; false removes it from the exec queue."},
+				{Name: "slots_per_host", Type: config.Int,
+					Doc: "Job slots per exec host; default: its CPU count."},
+			}},
+		{Name: "segway", Summary: "Segway genome-segmentation environment: profile, root profile, motd banner",
+			Aliases: []string{"segway_plugin.Setup", "segway_plugin.SegwaySetup", "segway.Setup", "segway.SegwaySetup"},
+			Params: []config.Setting{
+				{Name: "segway_path", Type: config.String, Required: true, Example: "/opt/segway",
+					Doc: "Where the software volume is mounted."},
+				{Name: "stop_services", Type: config.List,
+					Doc: "Services to stop on every node to free memory (e.g. apache2, mysql)."},
+			}},
+		{Name: "pkginstaller", Summary: "Install distribution packages on every node, added nodes included",
+			Aliases: []string{"pkginstaller.PackageInstaller"},
+			Params: []config.Setting{
+				{Name: "packages", Type: config.List, Required: true, Example: "htop, build-essential",
+					Doc: "Packages to install with apt."},
+			}},
+		{Name: "pypkginstaller", Summary: "Install Python packages with pip on every node",
+			Aliases: []string{"pypkginstaller.PyPkgInstaller"},
+			Params: []config.Setting{
+				{Name: "packages", Type: config.List, Required: true, Example: "numpy, pandas",
+					Doc: "Packages to install."},
+				{Name: "install_command", Type: config.String, Default: "pip install %s",
+					Doc: "Command used, with %s replaced by the package names."},
+			}},
+		{Name: "users", Summary: "Create batch users with SSH keys",
+			Aliases: []string{"users.CreateUsers"},
+			Params: []config.Setting{
+				{Name: "num_users", Type: config.Int, Doc: "Number of users user001, user002, ... to create."},
+				{Name: "usernames", Type: config.List, Doc: "Names of users to create."},
+				{Name: "download_keys", Type: config.Bool, Default: "false", Doc: "Copy their private keys to this machine."},
+				{Name: "download_keys_dir", Type: config.Path, Default: "~/.clusterctl/user_keys", Doc: "Where downloaded keys go."},
+			}},
+		{Name: "ipcluster", Summary: "IPython parallel (ipyparallel): controller on the master, one engine per CPU on every node",
+			Aliases: []string{"ipcluster.IPCluster"},
+			Params: []config.Setting{
+				{Name: "packer", Type: config.String, Default: "json", Choices: []string{"json", "pickle", "msgpack"},
+					Doc: "Message serialization."},
+				{Name: "enable_notebook", Type: config.Bool, Default: "false", Doc: "Also run a Jupyter server on the master."},
+				{Name: "notebook_passwd", Type: config.String, Secret: true, Doc: "Password of the notebook server; random when unset."},
+				{Name: "notebook_directory", Type: config.String, Doc: "Directory the notebook server serves."},
+				{Name: "log_level", Type: config.String, Default: "INFO", Doc: "Log level of controller and engines."},
+			}},
+		{Name: "ipclusterstop", Summary: "Stop the IPython controller and engines",
+			Aliases: []string{"ipcluster.IPClusterStop"}},
+		{Name: "ipclusterrestart", Summary: "Restart the IPython engines",
+			Aliases: []string{"ipcluster.IPClusterRestartEngines"}},
+		{Name: "xvfb", Summary: "A virtual X display (:1) on every node",
+			Aliases: []string{"xvfb.XvfbSetup"}},
+		{Name: "tmux", Summary: "A tmux session on the master with a window per node",
+			Aliases: []string{"tmux.TmuxControlCenter"},
+			Params: []config.Setting{
+				{Name: "envname", Type: config.String, Default: "clusterctl", Doc: "Name of the tmux session."},
+			}},
+		{Name: "mpi", Summary: "MPI host file for MPICH and Open MPI",
+			Aliases: []string{"mpich2.MPICH2Setup", "mpich2"}},
+		{Name: "condor", Summary: "HTCondor pool with the central manager on the master or CONDOR_HOST",
+			Aliases: []string{"condor.CondorPlugin"},
+			Params: []config.Setting{
+				{Name: "condor_host", Type: config.String, Doc: "Central manager host; default: the master."},
+			}},
+	}
+}

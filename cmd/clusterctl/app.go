@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/ui"
@@ -30,12 +34,26 @@ type app struct {
 	output     string
 
 	cfg *config.Config
+
+	// Test seams: tests point these at moto and a fixed address; nil means the real thing.
+	apiOptions   []func(*middleware.Stack) error
+	pollInterval time.Duration
+	waitTimeout  time.Duration
+	publicIP     func(context.Context) (netip.Addr, error)
 }
 
 // run is the whole CLI minus the process: main calls it with the real streams and tests call it
 // with buffers. It returns the exit status.
 func run(ctx context.Context, args []string, streams *ui.Streams) int {
+	return runWith(ctx, args, streams)
+}
+
+// runWith is run with test seams applied to the app before any command runs.
+func runWith(ctx context.Context, args []string, streams *ui.Streams, seams ...func(*app)) int {
 	a := &app{streams: streams, env: config.OSEnv(), logger: slog.New(slog.DiscardHandler)}
+	for _, s := range seams {
+		s(a)
+	}
 	if a.env.Home != "" {
 		if l, err := ui.OpenLog(ui.DefaultLogPath(a.env.Home), append([]string{"clusterctl"}, args...),
 			ui.WithRedactor(streams.Redactor())); err == nil {
@@ -45,7 +63,7 @@ func run(ctx context.Context, args []string, streams *ui.Streams) int {
 		}
 	}
 	root := newRootCmd(a)
-	root.SetArgs(args)
+	root.SetArgs(globalShorthands(args))
 	root.SetIn(streams.In)
 	root.SetOut(streams.SafeOut())
 	root.SetErr(streams.SafeErrOut())
@@ -188,4 +206,24 @@ func (a *app) enableDebug() {
 		a.logger = slog.New(screen)
 	}
 	a.streams.Logger = a.logger
+}
+
+// globalShorthands rewrites StarCluster's global -d (debug), written before the command, to
+// --debug. It is not a persistent shorthand because commands use -d themselves (spothistory
+// --days, loadbalance --dump-stats), as they did in StarCluster.
+func globalShorthands(args []string) []string {
+	out := append([]string(nil), args...)
+	takesValue := map[string]bool{"--config": true, "-r": true, "--region": true, "--output": true}
+	for i := 0; i < len(out); i++ {
+		arg := out[i]
+		switch {
+		case arg == "-d":
+			out[i] = "--debug"
+		case takesValue[arg]:
+			i++
+		case !strings.HasPrefix(arg, "-") || arg == "--":
+			return out
+		}
+	}
+	return out
 }

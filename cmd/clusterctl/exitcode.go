@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/clusterctl/clusterctl/internal/cluster"
 	"github.com/clusterctl/clusterctl/internal/config"
 )
 
@@ -66,7 +67,7 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.As(err, &probs), errors.As(err, &cfgNF), errors.As(err, &noDefTp):
 		return exitConfig
-	case errors.As(err, &nf), errors.As(err, &tplNF):
+	case errors.As(err, &nf), errors.As(err, &tplNF), errors.Is(err, cluster.ErrClusterNotFound):
 		return exitNotFound
 	}
 	return exitError

@@ -18,7 +18,7 @@ type cliResult struct {
 	out, errOut string
 }
 
-func newHome(t *testing.T) string {
+func newHome(t testing.TB) string {
 	t.Helper()
 	home := t.TempDir()
 	t.Setenv("HOME", home)
@@ -30,7 +30,7 @@ func newHome(t *testing.T) string {
 	return home
 }
 
-func cli(t *testing.T, args ...string) cliResult {
+func cli(t testing.TB, args ...string) cliResult {
 	t.Helper()
 	streams, _, out, errOut := ui.TestStreams()
 	code := run(context.Background(), args, streams)
@@ -182,6 +182,21 @@ func TestCompletion(t *testing.T) {
 	for _, shell := range []string{"bash", "zsh", "fish"} {
 		if r := cli(t, "completion", shell); r.code != 0 || len(r.out) < 100 {
 			t.Errorf("completion %s: %+v", shell, r.code)
+		}
+	}
+}
+
+func TestGlobalShorthands(t *testing.T) {
+	cases := map[string]string{
+		"-d config validate":                "--debug config validate",
+		"--config x -d spothistory -d 3 m5": "--config x --debug spothistory -d 3 m5",
+		"-r -d start x":                     "-r -d start x",
+		"spothistory -d 7 m5.large":         "spothistory -d 7 m5.large",
+		"--output=json -d listclusters -d":  "--output=json --debug listclusters -d",
+	}
+	for in, want := range cases {
+		if got := strings.Join(globalShorthands(strings.Fields(in)), " "); got != want {
+			t.Errorf("%q -> %q, want %q", in, got, want)
 		}
 	}
 }

@@ -29,7 +29,7 @@ func newRootCmd(a *app) *cobra.Command {
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.configFlag, "config", "", "config file (default: $CLUSTERCTL_CONFIG, $STARCLUSTER_CONFIG, ~/.clusterctl/config, ~/.starcluster/config)")
 	pf.StringVarP(&a.region, "region", "r", "", "AWS region (default: AWS_REGION_NAME in [aws info], else the AWS SDK's)")
-	pf.BoolVarP(&a.debug, "debug", "d", false, "print debug messages on stderr too (they always go to the log file)")
+	pf.BoolVar(&a.debug, "debug", false, "print debug messages on stderr too (they always go to the log file); -d before the command works too")
 	pf.StringVar(&a.output, "output", "text", "output format: text or json")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
@@ -43,7 +43,10 @@ func newRootCmd(a *app) *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf(err.Error()) })
 
-	root.AddCommand(newConfigCmd(a))
+	root.AddCommand(newConfigCmd(a), newStartCmd(a), newStopCmd(a), newTerminateCmd(a), newListClustersCmd(a),
+		newListInstancesCmd(a), newListSpotsCmd(a), newListKeyPairsCmd(a), newCreateKeyCmd(a), newRemoveKeyCmd(a),
+		newCreateVolumeCmd(a), newListVolumesCmd(a), newRemoveVolumeCmd(a), newSpotHistoryCmd(a),
+		newListRegionsCmd(a), newListZonesCmd(a), newListImagesCmd(a), newListPublicCmd(a), newShowConsoleCmd(a))
 	root.CompletionOptions.HiddenDefaultCmd = false
 	return root
 }

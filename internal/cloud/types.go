@@ -41,24 +41,27 @@ const (
 
 // Instance is one machine of a cluster as the provider sees it right now.
 type Instance struct {
-	ID            string            `json:"id"`
-	Cluster       string            `json:"cluster"`
-	Alias         string            `json:"alias"`
-	Role          Role              `json:"role"`
-	State         string            `json:"state"`
-	PrivateIP     string            `json:"private_ip,omitempty"`
-	PublicIP      string            `json:"public_ip,omitempty"`
-	PublicDNS     string            `json:"public_dns,omitempty"`
-	SpotRequestID string            `json:"spot_request_id,omitempty"`
-	Lifecycle     Lifecycle         `json:"lifecycle"`
-	LaunchTime    time.Time         `json:"launch_time"`
-	InstanceType  string            `json:"instance_type"`
-	ImageID       string            `json:"image_id"`
-	Zone          string            `json:"zone,omitempty"`
-	KeyName       string            `json:"key_name,omitempty"`
-	SubnetID      string            `json:"subnet_id,omitempty"`
-	VPCID         string            `json:"vpc_id,omitempty"`
-	Tags          map[string]string `json:"tags,omitempty"`
+	ID            string    `json:"id"`
+	Cluster       string    `json:"cluster"`
+	Alias         string    `json:"alias"`
+	Role          Role      `json:"role"`
+	State         string    `json:"state"`
+	PrivateIP     string    `json:"private_ip,omitempty"`
+	PublicIP      string    `json:"public_ip,omitempty"`
+	PublicDNS     string    `json:"public_dns,omitempty"`
+	SpotRequestID string    `json:"spot_request_id,omitempty"`
+	Lifecycle     Lifecycle `json:"lifecycle"`
+	LaunchTime    time.Time `json:"launch_time"`
+	InstanceType  string    `json:"instance_type"`
+	ImageID       string    `json:"image_id"`
+	Zone          string    `json:"zone,omitempty"`
+	KeyName       string    `json:"key_name,omitempty"`
+	SubnetID      string    `json:"subnet_id,omitempty"`
+	VPCID         string    `json:"vpc_id,omitempty"`
+	// HostKey is the public half of the host key clusterctl generated for the instance
+	// (authorized_keys format), kept with the instance so any machine can pin it.
+	HostKey string            `json:"host_key,omitempty"`
+	Tags    map[string]string `json:"tags,omitempty"`
 }
 
 // Addr is the address clusterctl uses to reach the instance from outside: the public address

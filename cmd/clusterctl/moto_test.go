@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go/middleware"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/clusterctl/clusterctl/internal/cloud/ec2"
+	"github.com/clusterctl/clusterctl/internal/cloud/ec2/mototest"
+	"github.com/clusterctl/clusterctl/internal/ui"
+)
+
+// moto is the one moto server this package's tests share, reset before each test that uses
+// it; motoSkip says why it is missing. Test-only state, set once in TestMain.
+var (
+	moto     *mototest.Server
+	motoSkip string
+)
+
+func TestMain(m *testing.M) {
+	s, err := mototest.StartServer(context.Background())
+	switch {
+	case errors.Is(err, mototest.ErrUnavailable):
+		motoSkip = err.Error()
+	case err != nil:
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	moto = s
+	code := m.Run()
+	if s != nil {
+		_ = s.Close()
+	}
+	os.Exit(code)
+}
+
+// awsEnv is one test's cloud: a fresh moto, a home with a key pair imported into it and a
+// config file, the CLI wired to moto, and a raw client to check what moto holds.
+type awsEnv struct {
+	t       testing.TB
+	home    string
+	config  string
+	keyFile string
+	raw     *awsec2.Client
+	calls   *ec2.CallCounter
+	extra   []func(*middleware.Stack) error
+	ip      func(context.Context) (netip.Addr, error)
+}
+
+const testImage = mototest.ImageAMD64
+
+func newAWSEnv(t testing.TB, clusterSection string) *awsEnv {
+	t.Helper()
+	if moto == nil {
+		t.Skip(motoSkip)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := moto.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	home := newHome(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", mototest.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", mototest.SecretAccessKey)
+	t.Setenv("AWS_ENDPOINT_URL_EC2", moto.Endpoint())
+	t.Setenv("AWS_REGION", mototest.Region)
+	e := &awsEnv{t: t, home: home, calls: &ec2.CallCounter{},
+		ip: func(context.Context) (netip.Addr, error) { return netip.MustParseAddr("203.0.113.7"), nil }}
+	e.raw = awsec2.New(awsec2.Options{Region: mototest.Region, BaseEndpoint: aws.String(moto.Endpoint()),
+		Credentials: credentials.NewStaticCredentialsProvider(mototest.AccessKeyID, mototest.SecretAccessKey, "")})
+	e.keyFile = filepath.Join(home, ".ssh", "mykey.rsa")
+	writeRSAKey(t, e.keyFile)
+	if r := e.cli("createkey", "mykey", "--import-key", e.keyFile+".pub"); r.code != 0 {
+		t.Fatalf("import key: %+v", r)
+	}
+	e.config = filepath.Join(home, "config.ini")
+	text := fmt.Sprintf(`[global]
+DEFAULT_TEMPLATE = small
+
+[aws info]
+AWS_REGION_NAME = us-east-1
+
+[key mykey]
+KEY_LOCATION = %s
+
+[permission web]
+FROM_PORT = 80
+TO_PORT = 80
+CIDR_IP = 198.51.100.0/24
+
+%s
+`, e.keyFile, clusterSection)
+	if err := os.WriteFile(e.config, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// smallCluster is a three-instance template on moto's fixture image.
+func smallCluster(extra string) string {
+	return `[cluster small]
+KEYNAME = mykey
+CLUSTER_SIZE = 3
+NODE_IMAGE_ID = ` + testImage + `
+NODE_INSTANCE_TYPE = t3.micro
+PERMISSIONS = web
+` + extra
+}
+
+// cli runs clusterctl against moto with this test's config.
+func (e *awsEnv) cli(args ...string) cliResult {
+	e.t.Helper()
+	streams, _, out, errOut := ui.TestStreams()
+	if e.config != "" {
+		args = append([]string{"--config", e.config}, args...)
+	}
+	code := runWith(context.Background(), args, streams, func(a *app) {
+		a.apiOptions = append([]func(*middleware.Stack) error{e.calls.APIOption()}, e.extra...)
+		a.pollInterval = 20 * time.Millisecond
+		a.waitTimeout = 20 * time.Second
+		a.publicIP = e.ip
+	})
+	return cliResult{code: code, out: out.String(), errOut: errOut.String()}
+}
+
+// must runs a command that has to succeed.
+func (e *awsEnv) must(args ...string) cliResult {
+	e.t.Helper()
+	r := e.cli(args...)
+	if r.code != 0 {
+		e.t.Fatalf("clusterctl %v: exit %d\nstdout: %s\nstderr: %s", args, r.code, r.out, r.errOut)
+	}
+	return r
+}
+
+// instances returns moto's instances carrying the cluster tag, in any state but terminated.
+func (e *awsEnv) instances(tag string) []types.Instance {
+	e.t.Helper()
+	out, err := e.raw.DescribeInstances(context.Background(), &awsec2.DescribeInstancesInput{Filters: []types.Filter{
+		{Name: aws.String("tag:clusterctl:cluster"), Values: []string{tag}},
+		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running", "stopping", "stopped"}},
+	}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var insts []types.Instance
+	for _, r := range out.Reservations {
+		insts = append(insts, r.Instances...)
+	}
+	return insts
+}
+
+// groups returns moto's security groups named @sc-TAG.
+func (e *awsEnv) groups(tag string) []types.SecurityGroup {
+	e.t.Helper()
+	out, err := e.raw.DescribeSecurityGroups(context.Background(), &awsec2.DescribeSecurityGroupsInput{
+		Filters: []types.Filter{{Name: aws.String("group-name"), Values: []string{"@sc-" + tag}}}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return out.SecurityGroups
+}
+
+func tagValue(tags []types.Tag, key string) string {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == key {
+			return aws.ToString(t.Value)
+		}
+	}
+	return ""
+}
+
+func writeRSAKey(t testing.TB, path string) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	der := x509.MarshalPKCS1PrivateKey(key)
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := ssh.NewPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(pub), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// failNth is middleware that fails the nth call of an operation, to inject a failure mid-start.
+func failNth(op string, n int) func(*middleware.Stack) error {
+	count := 0
+	return func(s *middleware.Stack) error {
+		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("failNth",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
+				middleware.InitializeOutput, middleware.Metadata, error) {
+				if awsmiddleware.GetOperationName(ctx) == op {
+					count++
+					if count == n {
+						return middleware.InitializeOutput{}, middleware.Metadata{}, fmt.Errorf("injected failure of %s", op)
+					}
+				}
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+	}
+}
+
+var errLookup = errors.New("look up this machine's public address: no network")
+
+func itoa(n int) string { return fmt.Sprint(n) }

@@ -1,0 +1,177 @@
+package ec2
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/clusterctl/clusterctl/internal/cloud"
+)
+
+// describePageSize is the largest page DescribeInstances returns; with it one page covers a
+// 1000-node cluster, so a poll is one call.
+const describePageSize = 1000
+
+// Instances lists the cluster's instances that are not terminated, sorted by alias, in one
+// paginated DescribeInstances by cluster tag (StarCluster's `cluster.nodes` made a call per
+// access and per node).
+func (p *Provider) Instances(ctx context.Context, tag string) ([]cloud.Instance, error) {
+	raw, err := p.describeInstances(ctx, clusterFilter(tag), filter("instance-state-name", aliveStates()...))
+	if err != nil {
+		return nil, fmt.Errorf("instances of cluster %s: %w", tag, err)
+	}
+	out := make([]cloud.Instance, len(raw))
+	for i, in := range raw {
+		out[i] = toInstance(in)
+	}
+	sortInstances(out)
+	return out, nil
+}
+
+// AllInstances lists every instance in the region, clusterctl's or not, for `listinstances`;
+// terminated ones only when showTerminated is set. Instances of clusters sort first, by cluster
+// and alias, then the others by id.
+func (p *Provider) AllInstances(ctx context.Context, showTerminated bool) ([]cloud.Instance, error) {
+	var filters []types.Filter
+	if !showTerminated {
+		filters = append(filters, filter("instance-state-name", aliveStates()...))
+	}
+	raw, err := p.describeInstances(ctx, filters...)
+	if err != nil {
+		return nil, fmt.Errorf("list instances: %w", err)
+	}
+	out := make([]cloud.Instance, len(raw))
+	for i, in := range raw {
+		out[i] = toInstance(in)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if (a.Cluster == "") != (b.Cluster == "") {
+			return a.Cluster != ""
+		}
+		if a.Cluster != b.Cluster {
+			return a.Cluster < b.Cluster
+		}
+		if a.Alias != b.Alias {
+			return aliasLess(a.Alias, b.Alias)
+		}
+		return a.ID < b.ID
+	})
+	return out, nil
+}
+
+// describeInstances returns every instance matching the filters, all pages.
+func (p *Provider) describeInstances(ctx context.Context, filters ...types.Filter) ([]types.Instance, error) {
+	var out []types.Instance
+	pages := ec2.NewDescribeInstancesPaginator(p.api, &ec2.DescribeInstancesInput{
+		Filters: filters, MaxResults: aws.Int32(describePageSize),
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe instances: %w", err)
+		}
+		for _, r := range page.Reservations {
+			out = append(out, r.Instances...)
+		}
+	}
+	return out, nil
+}
+
+// toInstance maps EC2's view of an instance to the engine's.
+func toInstance(in types.Instance) cloud.Instance {
+	tags := tagMap(in.Tags)
+	out := cloud.Instance{
+		ID:            aws.ToString(in.InstanceId),
+		Cluster:       tags[cloud.TagCluster],
+		Alias:         tags[cloud.TagAlias],
+		Role:          cloud.Role(tags[cloud.TagRole]),
+		PrivateIP:     aws.ToString(in.PrivateIpAddress),
+		PublicIP:      aws.ToString(in.PublicIpAddress),
+		PublicDNS:     aws.ToString(in.PublicDnsName),
+		SpotRequestID: aws.ToString(in.SpotInstanceRequestId),
+		Lifecycle:     cloud.OnDemand,
+		LaunchTime:    aws.ToTime(in.LaunchTime),
+		InstanceType:  string(in.InstanceType),
+		ImageID:       aws.ToString(in.ImageId),
+		KeyName:       aws.ToString(in.KeyName),
+		SubnetID:      aws.ToString(in.SubnetId),
+		VPCID:         aws.ToString(in.VpcId),
+		HostKey:       tags[cloud.TagHostKey],
+		Tags:          tags,
+	}
+	if in.State != nil {
+		out.State = string(in.State.Name)
+	}
+	if in.InstanceLifecycle == types.InstanceLifecycleTypeSpot || out.SpotRequestID != "" {
+		out.Lifecycle = cloud.Spot
+	}
+	if in.Placement != nil {
+		out.Zone = aws.ToString(in.Placement.AvailabilityZone)
+	}
+	return out
+}
+
+// sortInstances orders instances by alias (aliasLess), then by id for untagged ones.
+func sortInstances(in []cloud.Instance) {
+	sort.SliceStable(in, func(i, j int) bool {
+		if in[i].Alias != in[j].Alias {
+			return aliasLess(in[i].Alias, in[j].Alias)
+		}
+		return in[i].ID < in[j].ID
+	})
+}
+
+// aliasLess orders aliases the way users read them: master first, then by name prefix and
+// number, so node1000 follows node999 (StarCluster's node(\d{3}) assumed three digits). Empty
+// aliases (instances not yet tagged) sort last.
+func aliasLess(a, b string) bool {
+	ra, rb := aliasRank(a), aliasRank(b)
+	if ra != rb {
+		return ra < rb
+	}
+	pa, na, oka := splitAlias(a)
+	pb, nb, okb := splitAlias(b)
+	if pa != pb {
+		return pa < pb
+	}
+	if oka && okb && na != nb {
+		return na < nb
+	}
+	if oka != okb {
+		return !oka // "node" before "node001"
+	}
+	return a < b
+}
+
+func aliasRank(a string) int {
+	switch {
+	case a == string(cloud.RoleMaster):
+		return 0
+	case a == "":
+		return 2
+	}
+	return 1
+}
+
+// splitAlias splits "node012" into ("node", 12, true); an alias without trailing digits
+// returns ok false.
+func splitAlias(a string) (string, uint64, bool) {
+	i := len(a)
+	for i > 0 && a[i-1] >= '0' && a[i-1] <= '9' {
+		i--
+	}
+	if i == len(a) {
+		return a, 0, false
+	}
+	n, err := strconv.ParseUint(a[i:], 10, 64) // leading zeros are fine
+	if err != nil {
+		return a, 0, false
+	}
+	return a[:i], n, true
+}

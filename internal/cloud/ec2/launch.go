@@ -1,0 +1,198 @@
+package ec2
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/clusterctl/clusterctl/internal/cloud"
+)
+
+// Launch starts len(req.Aliases) identical instances in ONE RunInstances call (MinCount =
+// MaxCount, so EC2 launches all or none), on demand or spot, with IMDSv2 required and an
+// encrypted root volume. Instances, their volumes and spot requests are tagged with the cluster
+// and role at creation. Aliases follow the launch index (instance i is Aliases[i], the same
+// index the boot script uses to pick the host key) and are written afterwards with one
+// CreateTags per instance, in bounded parallel, since the values differ per instance.
+//
+// If tagging fails the launched instances are still returned with the error: they carry the
+// cluster tag, so the caller can terminate them or a rerun can finish the tagging.
+func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud.Instance, error) {
+	if len(req.Aliases) == 0 {
+		return nil, nil
+	}
+	if req.Tag == "" || req.ImageID == "" || req.InstanceType == "" {
+		return nil, fmt.Errorf("launch: tag, image and instance type are required")
+	}
+	if req.GroupID == "" {
+		c, err := p.GetCluster(ctx, req.Tag)
+		if err != nil && c.GroupID == "" {
+			return nil, fmt.Errorf("launch %s: %w", strings.Join(req.Aliases, ","), err)
+		}
+		req.GroupID = c.GroupID
+	}
+	userData, err := buildUserData(req.Aliases, req.Boot)
+	if err != nil {
+		return nil, fmt.Errorf("launch %s: %w", req.Role, err)
+	}
+	root, err := p.rootDevice(ctx, req.ImageID)
+	if err != nil {
+		return nil, fmt.Errorf("launch %s: %w", req.Role, err)
+	}
+	if req.RootVolumeGB <= 0 {
+		req.RootVolumeGB = root.sizeGB
+	}
+	in := runInput(req, root.name, userData, clientToken())
+	out, err := p.api.RunInstances(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("run %d x %s (%s) for cluster %s: %w", len(req.Aliases), req.InstanceType, req.ImageID, req.Tag, err)
+	}
+	if len(out.Instances) != len(req.Aliases) {
+		// MinCount = MaxCount makes this impossible on EC2; say so if an implementation differs.
+		err = fmt.Errorf("launch: asked for %d instances, got %d", len(req.Aliases), len(out.Instances))
+	}
+	insts := make([]cloud.Instance, len(out.Instances))
+	for i, raw := range out.Instances {
+		insts[i] = toInstance(raw)
+		// The response may omit the tags set at creation; the instance carries them anyway.
+		insts[i].Cluster, insts[i].Role = req.Tag, req.Role
+		insts[i].Tags[cloud.TagCluster], insts[i].Tags[cloud.TagRole] = req.Tag, string(req.Role)
+		idx := int(aws.ToInt32(raw.AmiLaunchIndex))
+		if idx >= 0 && idx < len(req.Aliases) {
+			insts[i].Alias = req.Aliases[idx]
+		}
+	}
+	if tagErr := p.tagAliases(ctx, req.Tag, insts, hostPublicKeys(req.Boot.HostKeys)); tagErr != nil {
+		err = errors.Join(err, fmt.Errorf("name the instances of cluster %s: %w", req.Tag, tagErr))
+	}
+	sortInstances(insts)
+	return insts, err
+}
+
+// runInput builds the single RunInstances request for a launch group.
+func runInput(req cloud.LaunchRequest, rootDevice string, userData []byte, token string) *ec2.RunInstancesInput {
+	n := int32(len(req.Aliases))
+	tags := map[string]string{cloud.TagCluster: req.Tag, cloud.TagRole: string(req.Role)}
+	specs := []types.TagSpecification{
+		tagSpec(types.ResourceTypeInstance, tags),
+		tagSpec(types.ResourceTypeVolume, tags),
+	}
+	ebs := &types.EbsBlockDevice{
+		Encrypted:           aws.Bool(true),
+		DeleteOnTermination: aws.Bool(true),
+		VolumeType:          types.VolumeTypeGp3,
+	}
+	if req.RootVolumeGB > 0 {
+		ebs.VolumeSize = aws.Int32(int32(req.RootVolumeGB))
+	}
+	in := &ec2.RunInstancesInput{
+		ImageId:      aws.String(req.ImageID),
+		InstanceType: types.InstanceType(req.InstanceType),
+		MinCount:     aws.Int32(n),
+		MaxCount:     aws.Int32(n),
+		// A client token makes the SDK's retries of a timed-out call idempotent: EC2 returns the
+		// first call's instances instead of launching a second set.
+		ClientToken: aws.String(token),
+		UserData:    aws.String(base64.StdEncoding.EncodeToString(userData)),
+		MetadataOptions: &types.InstanceMetadataOptionsRequest{
+			HttpTokens:   types.HttpTokensStateRequired,
+			HttpEndpoint: types.InstanceMetadataEndpointStateEnabled,
+		},
+		BlockDeviceMappings: []types.BlockDeviceMapping{{DeviceName: aws.String(rootDevice), Ebs: ebs}},
+	}
+	if req.KeyName != "" {
+		in.KeyName = aws.String(req.KeyName)
+	}
+	if req.IAMProfile != "" {
+		if strings.HasPrefix(req.IAMProfile, "arn:") {
+			in.IamInstanceProfile = &types.IamInstanceProfileSpecification{Arn: aws.String(req.IAMProfile)}
+		} else {
+			in.IamInstanceProfile = &types.IamInstanceProfileSpecification{Name: aws.String(req.IAMProfile)}
+		}
+	}
+	if req.SpotPrice != "" {
+		in.InstanceMarketOptions = &types.InstanceMarketOptionsRequest{
+			MarketType: types.MarketTypeSpot,
+			SpotOptions: &types.SpotMarketOptions{
+				MaxPrice:                     aws.String(req.SpotPrice),
+				SpotInstanceType:             types.SpotInstanceTypeOneTime,
+				InstanceInterruptionBehavior: types.InstanceInterruptionBehaviorTerminate,
+			},
+		}
+		specs = append(specs, tagSpec(types.ResourceTypeSpotInstancesRequest, tags))
+	}
+	in.TagSpecifications = specs
+	if req.SubnetID != "" {
+		in.NetworkInterfaces = []types.InstanceNetworkInterfaceSpecification{{
+			DeviceIndex:              aws.Int32(0),
+			SubnetId:                 aws.String(req.SubnetID),
+			Groups:                   []string{req.GroupID},
+			AssociatePublicIpAddress: req.PublicIP,
+			DeleteOnTermination:      aws.Bool(true),
+		}}
+	} else {
+		in.SecurityGroupIds = []string{req.GroupID}
+	}
+	if req.Zone != "" {
+		in.Placement = &types.Placement{AvailabilityZone: aws.String(req.Zone)}
+	}
+	return in
+}
+
+// imageRoot is an image's root device: its name and default size.
+type imageRoot struct {
+	name   string
+	sizeGB int
+}
+
+// rootDevice returns the image's root device name, which the encrypted root mapping must use
+// (it differs between images: /dev/xvda, /dev/sda1), and its size, used when the template sets
+// none (EC2 would take it from the image's snapshot anyway; moto insists on a size).
+func (p *Provider) rootDevice(ctx context.Context, imageID string) (imageRoot, error) {
+	out, err := p.api.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{imageID}})
+	if isCode(err, codeAMINotFound, codeAMIMalformed, codeAMIUnavailable) || (err == nil && len(out.Images) == 0) {
+		return imageRoot{}, notFound("image %s in %s", imageID, p.region)
+	}
+	if err != nil {
+		return imageRoot{}, fmt.Errorf("describe image %s: %w", imageID, err)
+	}
+	img := out.Images[0]
+	root := imageRoot{name: aws.ToString(img.RootDeviceName)}
+	if root.name == "" {
+		return imageRoot{}, fmt.Errorf("image %s has no root device name", imageID)
+	}
+	for _, m := range img.BlockDeviceMappings {
+		if aws.ToString(m.DeviceName) == root.name && m.Ebs != nil {
+			root.sizeGB = int(aws.ToInt32(m.Ebs.VolumeSize))
+		}
+	}
+	return root, nil
+}
+
+// hostPublicKeys returns the public half of each alias's host key (authorized_keys format), for
+// the cloud.TagHostKey tag. Keys that do not parse are skipped: buildUserData already refused
+// them before anything was launched.
+func hostPublicKeys(keys map[string][]byte) map[string]string {
+	pubs := make(map[string]string, len(keys))
+	for alias, raw := range keys {
+		if _, pub, err := normalizeHostKey(raw); err == nil {
+			pubs[alias] = pub
+		}
+	}
+	return pubs
+}
+
+// clientToken returns a fresh idempotency token for one RunInstances call.
+func clientToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return "clusterctl-" + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,93 @@
+package ec2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/clusterctl/clusterctl/internal/cloud/ec2/mototest"
+)
+
+// moto is the one moto server the package's tests share (reset before each test); nil with
+// motoSkip set when moto is not installed. Test-only state, set once in TestMain.
+var (
+	moto     *mototest.Server
+	motoSkip string
+)
+
+func TestMain(m *testing.M) {
+	s, err := mototest.StartServer(context.Background())
+	switch {
+	case errors.Is(err, mototest.ErrUnavailable):
+		motoSkip = err.Error()
+	case err != nil:
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	moto = s
+	code := m.Run()
+	if s != nil {
+		_ = s.Close()
+	}
+	os.Exit(code)
+}
+
+// testPollInterval keeps waits short against moto, whose state changes are immediate.
+const testPollInterval = 20 * time.Millisecond
+
+// env is a test's view of moto: the provider under test, its call counter, and a raw SDK
+// client for asserting what moto really holds.
+type env struct {
+	p     *Provider
+	calls *CallCounter
+	raw   *ec2.Client
+	ctx   context.Context
+}
+
+// newEnv resets moto and builds a provider over it with a call counter and any extra
+// middleware.
+func newEnv(t *testing.T, extra ...func(*middleware.Stack) error) *env {
+	t.Helper()
+	if moto == nil {
+		t.Skip(motoSkip)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	if err := moto.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	calls := &CallCounter{}
+	p, err := New(ctx, Options{
+		Region: mototest.Region, Endpoint: moto.Endpoint(),
+		AccessKeyID: mototest.AccessKeyID, SecretAccessKey: mototest.SecretAccessKey,
+		APIOptions:   append([]func(*middleware.Stack) error{calls.APIOption()}, extra...),
+		PollInterval: testPollInterval,
+		Version:      "test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{p: p, calls: calls, raw: rawClient(t), ctx: ctx}
+}
+
+// rawClient is a plain SDK client on moto, outside the provider, for checking and changing
+// moto's state behind the provider's back.
+func rawClient(t *testing.T) *ec2.Client {
+	t.Helper()
+	if moto == nil {
+		t.Skip(motoSkip)
+	}
+	return ec2.New(ec2.Options{
+		Region:       mototest.Region,
+		BaseEndpoint: aws.String(moto.Endpoint()),
+		Credentials:  credentials.NewStaticCredentialsProvider(mototest.AccessKeyID, mototest.SecretAccessKey, ""),
+	})
+}

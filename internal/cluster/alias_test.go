@@ -1,0 +1,48 @@
+package cluster
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestAliases(t *testing.T) {
+	if got := NodeAlias(7); got != "node007" {
+		t.Errorf("NodeAlias(7) = %s", got)
+	}
+	if got := NodeAlias(1000); got != "node1000" {
+		t.Errorf("NodeAlias(1000) = %s", got)
+	}
+	cases := []struct {
+		alias string
+		n     int
+	}{{"node001", 1}, {"node999", 999}, {"node1000", 1000}, {"mytag-node012", 12}, {"master", 0}, {"mytag-master", 0}, {"nodeabc", 0}, {"node01", 0}}
+	for _, c := range cases {
+		if got := NodeNumber(c.alias); got != c.n {
+			t.Errorf("NodeNumber(%s) = %d, want %d", c.alias, got, c.n)
+		}
+	}
+	got := NextAliases([]string{"master", "node001", "node999", "node003"}, 2, "t", false)
+	if !reflect.DeepEqual(got, []string{"node1000", "node1001"}) {
+		t.Errorf("NextAliases = %v", got)
+	}
+	got = NextAliases([]string{"t-master"}, 2, "t", true)
+	if !reflect.DeepEqual(got, []string{"t-node001", "t-node002"}) {
+		t.Errorf("NextAliases with prefix = %v", got)
+	}
+	list := []string{"node1000", "zeta", "node010", "master", "node002"}
+	SortAliases(list)
+	if !reflect.DeepEqual(list, []string{"master", "node002", "node010", "node1000", "zeta"}) {
+		t.Errorf("SortAliases = %v", list)
+	}
+}
+
+func TestCheckTag(t *testing.T) {
+	for tag, ok := range map[string]bool{"mycluster": true, "test-bid": true, "a_b": true, "": false, "-x": false, "has space": false, "x@y": false} {
+		if err := CheckTag(tag, false); (err == nil) != ok {
+			t.Errorf("CheckTag(%q) = %v", tag, err)
+		}
+	}
+	if err := CheckTag("a_b", true); err == nil {
+		t.Error("underscore tag with DNS_PREFIX must be refused: a_b-node001 is no host name")
+	}
+}

@@ -1,0 +1,97 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/cloud"
+)
+
+// ExistsError is returned by start for a tag that is taken.
+type ExistsError struct {
+	Tag     string
+	Summary string
+}
+
+func (e *ExistsError) Error() string {
+	return fmt.Sprintf("cluster %s already exists (%s); resume it with `clusterctl start -x %s`, or remove it with `clusterctl terminate %s`",
+		e.Tag, e.Summary, e.Tag, e.Tag)
+}
+
+func (e *Engine) existsError(ctx context.Context, tag string) error {
+	insts, err := e.Provider.Instances(ctx, tag)
+	if err != nil {
+		return &ExistsError{Tag: tag, Summary: "its instances could not be listed"}
+	}
+	return &ExistsError{Tag: tag, Summary: stateSummary(insts)}
+}
+
+// stateSummary counts instances by state: "3 running, 1 stopped".
+func stateSummary(insts []cloud.Instance) string {
+	if len(insts) == 0 {
+		return "no instances"
+	}
+	counts := map[string]int{}
+	var order []string
+	for _, in := range insts {
+		if counts[in.State] == 0 {
+			order = append(order, in.State)
+		}
+		counts[in.State]++
+	}
+	parts := make([]string, len(order))
+	for i, s := range order {
+		parts[i] = fmt.Sprintf("%d %s", counts[s], s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// PartialError is a start that failed after creating resources. It lists what exists, which is
+// left in place and tagged, and the two ways forward.
+type PartialError struct {
+	Tag       string
+	Err       error
+	Group     string
+	Instances []cloud.Instance
+}
+
+func (e *PartialError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "start of cluster %s failed: %v\n", e.Tag, e.Err)
+	b.WriteString("What exists now (left in place, tagged clusterctl:cluster=" + e.Tag + "):\n")
+	if e.Group != "" {
+		fmt.Fprintf(&b, "  security group %s\n", e.Group)
+	}
+	for _, in := range e.Instances {
+		fmt.Fprintf(&b, "  %-10s %-20s %-10s %s\n", in.Alias, in.ID, in.State, in.Lifecycle)
+	}
+	if e.Group == "" && len(e.Instances) == 0 {
+		b.WriteString("  nothing\n")
+	}
+	fmt.Fprintf(&b, "Resume with:   clusterctl start -x %s\nClean up with: clusterctl terminate %s", e.Tag, e.Tag)
+	return b.String()
+}
+
+func (e *PartialError) Unwrap() error { return e.Err }
+
+// partial wraps a failure after creation with an inventory of what exists. The inventory is
+// taken without the caller's context, which may be the cancelled one of an interrupted start.
+func (e *Engine) partial(ctx context.Context, tag string, err error) error {
+	ctx = context.WithoutCancel(ctx)
+	pe := &PartialError{Tag: tag, Err: err}
+	if cl, gerr := e.Provider.GetCluster(ctx, tag); gerr == nil {
+		pe.Group = cl.GroupName
+	}
+	if insts, ierr := e.Provider.Instances(ctx, tag); ierr == nil {
+		pe.Instances = insts
+	}
+	return pe
+}
+
+// IsPartial reports whether err is a start that left resources behind.
+func IsPartial(err error) bool {
+	var pe *PartialError
+	return errors.As(err, &pe)
+}

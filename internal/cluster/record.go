@@ -1,0 +1,124 @@
+package cluster
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/config"
+)
+
+// recordVersion is bumped when Record changes incompatibly.
+const recordVersion = 1
+
+// Record is the resolved template stored with a cluster when it is created (as tags on its
+// security group), so any later command on any machine acts on the cluster as it was launched,
+// without the config file. Secret plugin parameters are left out: tags are readable by anyone
+// who can describe the account's resources.
+type Record struct {
+	Version         int                   `json:"v"`
+	Template        string                `json:"template"`
+	Provider        string                `json:"provider"`
+	CreatedAt       time.Time             `json:"created_at"`
+	ClusterSize     int                   `json:"cluster_size"`
+	ClusterUser     string                `json:"cluster_user"`
+	ClusterShell    string                `json:"cluster_shell"`
+	LoginUser       string                `json:"login_user,omitempty"`
+	KeyName         string                `json:"keyname"`
+	MasterImage     string                `json:"master_image"`
+	MasterType      string                `json:"master_type"`
+	NodeImage       string                `json:"node_image"`
+	NodeTypes       []config.InstanceSpec `json:"node_types"`
+	Zone            string                `json:"zone,omitempty"`
+	SubnetID        string                `json:"subnet_id,omitempty"`
+	PublicIPs       *bool                 `json:"public_ips,omitempty"`
+	SpotBid         *float64              `json:"spot_bid,omitempty"`
+	ForceSpotMaster bool                  `json:"force_spot_master,omitempty"`
+	DNSPrefix       bool                  `json:"dns_prefix,omitempty"`
+	DisableQueue    bool                  `json:"disable_queue,omitempty"`
+	RootVolumeSize  int                   `json:"root_volume_size,omitempty"`
+	IAMProfile      string                `json:"iam_profile,omitempty"`
+	SSHCIDR         []string              `json:"ssh_cidr,omitempty"`
+	Volumes         []RecordVolume        `json:"volumes,omitempty"`
+	Plugins         []RecordPlugin        `json:"plugins,omitempty"`
+	Rules           []cloud.Rule          `json:"rules,omitempty"`
+}
+
+// RecordVolume is a volume the master attaches and shares.
+type RecordVolume struct {
+	Name      string `json:"name"`
+	ID        string `json:"id"`
+	MountPath string `json:"mount_path"`
+	Device    string `json:"device,omitempty"`
+	Partition int    `json:"partition,omitempty"`
+}
+
+// RecordPlugin is a plugin the cluster runs, with its non-secret parameters.
+type RecordPlugin struct {
+	Name    string         `json:"name"`
+	Builtin string         `json:"builtin"`
+	Params  map[string]any `json:"params,omitempty"`
+}
+
+// NewRecord captures a resolved template. secret reports which plugin parameters are secrets
+// (from the plugin catalog) so they are not stored.
+func NewRecord(t *config.Template, provider string, sshCIDR []string, now time.Time, secret func(builtin, param string) bool) Record {
+	r := Record{
+		Version: recordVersion, Template: t.Name, Provider: provider, CreatedAt: now.UTC(),
+		ClusterSize: t.ClusterSize, ClusterUser: t.ClusterUser, ClusterShell: t.ClusterShell, LoginUser: t.LoginUser,
+		KeyName: t.KeyName, MasterImage: t.MasterImage(), MasterType: t.MasterType(), NodeImage: t.NodeImageID,
+		NodeTypes: t.NodeInstanceType, Zone: t.AvailabilityZone, SubnetID: t.SubnetID, PublicIPs: t.PublicIPs,
+		SpotBid: t.SpotBid, ForceSpotMaster: t.ForceSpotMaster, DNSPrefix: t.DNSPrefix, DisableQueue: t.DisableQueue,
+		RootVolumeSize: t.RootVolumeSize, IAMProfile: t.IAMProfile, SSHCIDR: sshCIDR,
+	}
+	for _, v := range t.Volumes {
+		r.Volumes = append(r.Volumes, RecordVolume{Name: v.Name, ID: v.VolumeID, MountPath: v.MountPath, Device: v.Device, Partition: v.Partition})
+	}
+	for _, p := range t.Plugins {
+		rp := RecordPlugin{Name: p.Name, Builtin: p.Builtin, Params: map[string]any{}}
+		for k, v := range p.Params {
+			if secret == nil || !secret(p.Builtin, k) {
+				rp.Params[k] = v
+			}
+		}
+		r.Plugins = append(r.Plugins, rp)
+	}
+	r.Rules = append(r.Rules, sshRules(sshCIDR)...)
+	for _, p := range t.Permissions {
+		r.Rules = append(r.Rules, cloud.Rule{Protocol: p.Protocol, FromPort: p.FromPort, ToPort: p.ToPort, CIDR: p.CIDR})
+	}
+	return r
+}
+
+func sshRules(cidrs []string) []cloud.Rule {
+	out := make([]cloud.Rule, 0, len(cidrs))
+	for _, c := range cidrs {
+		out = append(out, cloud.Rule{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDR: c})
+	}
+	return out
+}
+
+// Encode is the record's compact JSON.
+func (r Record) Encode() []byte {
+	b, _ := json.Marshal(r) // a Record always marshals
+	return b
+}
+
+// DecodeRecord reads a record stored with a cluster.
+func DecodeRecord(data []byte) (Record, error) {
+	var r Record
+	if len(data) == 0 {
+		return r, fmt.Errorf("the cluster carries no recorded template (not created by clusterctl?)")
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		return r, fmt.Errorf("read recorded template: %w", err)
+	}
+	if r.Version > recordVersion {
+		return r, fmt.Errorf("the cluster was created by a newer clusterctl (record version %d); upgrade clusterctl", r.Version)
+	}
+	return r, nil
+}
+
+// MasterAliasFor is the master's alias under this record's DNS prefix setting.
+func (r Record) MasterAliasFor(tag string) string { return Prefixed(tag, MasterAlias, r.DNSPrefix) }

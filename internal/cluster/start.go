@@ -1,0 +1,371 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/ui"
+)
+
+// StartOptions says how to start a cluster.
+type StartOptions struct {
+	Tag string
+	// Template is the resolved template; unused with NoCreate (the cluster's record is used).
+	Template *config.Template
+	// NoCreate resumes an existing cluster: start stopped instances, launch the planned ones
+	// that are missing, then continue (start -x).
+	NoCreate bool
+	// ValidateOnly stops after the pre-flight checks (start -v).
+	ValidateOnly bool
+	// DryRun stops after the checks and returns the plan without creating anything.
+	DryRun bool
+	// ProviderName is recorded with the cluster.
+	ProviderName string
+}
+
+// Result is what a start produced.
+type Result struct {
+	Cluster   cloud.Cluster
+	Plan      Plan
+	Instances []cloud.Instance
+}
+
+// Start launches a new cluster from a template, or resumes one (NoCreate). Nothing is created
+// before every check passed. A failure after creation returns a *PartialError that lists what
+// exists and how to resume or clean up.
+func (e *Engine) Start(ctx context.Context, o StartOptions) (*Result, error) {
+	if o.NoCreate {
+		return e.resume(ctx, o.Tag)
+	}
+	t := o.Template
+	if err := CheckTag(o.Tag, t.DNSPrefix); err != nil {
+		return nil, err
+	}
+	if _, err := e.Provider.GetCluster(ctx, o.Tag); err == nil {
+		return nil, e.existsError(ctx, o.Tag)
+	} else if !errors.Is(err, cloud.ErrNotFound) {
+		return nil, err
+	}
+	cidrs, err := e.sshCIDR(ctx, t.SSHCIDR)
+	if err != nil {
+		return nil, err
+	}
+	rec := NewRecord(t, o.ProviderName, cidrs, e.now(), e.Secret)
+	plan := NewPlan(o.Tag, rec)
+	boot, err := bootConfig(t)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.step(ctx, "pre-flight checks", func(ctx context.Context, _ *ui.Step) error {
+		return e.Provider.Preflight(ctx, cloudPlan(plan, boot, keyFile(t)))
+	}); err != nil {
+		return nil, err
+	}
+	if o.DryRun || o.ValidateOnly {
+		return &Result{Plan: plan}, nil
+	}
+	var cl cloud.Cluster
+	if err := e.step(ctx, "create security group "+cloud.GroupPrefix+o.Tag, func(ctx context.Context, _ *ui.Step) error {
+		cl, err = e.Provider.CreateCluster(ctx, cloud.GroupSpec{Tag: o.Tag, Rules: rec.Rules, Recorded: rec.Encode(), VPCID: ""})
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	res, err := e.launch(ctx, cl, plan, plan.Groups, boot)
+	if err != nil {
+		return nil, e.partial(ctx, o.Tag, err)
+	}
+	return res, nil
+}
+
+// resume continues a cluster that exists: stopped instances are started and planned instances
+// that are missing (a start that stopped half way) are launched.
+func (e *Engine) resume(ctx context.Context, tag string) (*Result, error) {
+	cl, err := e.Provider.GetCluster(ctx, tag)
+	if errors.Is(err, cloud.ErrNotFound) {
+		return nil, e.NotFound(ctx, tag)
+	} else if err != nil {
+		return nil, err
+	}
+	rec, err := DecodeRecord(cl.Recorded)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", tag, err)
+	}
+	plan := NewPlan(tag, rec)
+	insts, err := e.Provider.Instances(ctx, tag)
+	if err != nil {
+		return nil, err
+	}
+	existing := map[string]bool{}
+	var stopped []string
+	for _, in := range insts {
+		existing[in.Alias] = true
+		if in.State == cloud.StateStopped || in.State == cloud.StateStopping {
+			stopped = append(stopped, in.ID)
+		}
+	}
+	if len(stopped) > 0 {
+		if err := e.step(ctx, fmt.Sprintf("start %d stopped instances", len(stopped)), func(ctx context.Context, _ *ui.Step) error {
+			return e.Provider.Start(ctx, stopped)
+		}); err != nil {
+			return nil, e.partial(ctx, tag, err)
+		}
+	}
+	boot := cloud.BootConfig{LoginUser: rec.LoginUser}
+	res, err := e.launch(ctx, cl, plan, plan.Missing(existing), boot)
+	if err != nil {
+		return nil, e.partial(ctx, tag, err)
+	}
+	return res, nil
+}
+
+// launch creates the given groups (the master's first, so the workers can follow it into its
+// zone), waits until every instance of the cluster runs, pins host keys and attaches volumes.
+func (e *Engine) launch(ctx context.Context, cl cloud.Cluster, plan Plan, groups []Group, boot cloud.BootConfig) (*Result, error) {
+	var aliases []string
+	for _, g := range groups {
+		aliases = append(aliases, g.Aliases...)
+	}
+	keys, err := NewHostKeys(aliases)
+	if err != nil {
+		return nil, err
+	}
+	boot.HostKeys = privateKeys(keys)
+	zone := plan.Record.Zone
+	if zone == "" {
+		zone = e.volumeZone(ctx, plan.Record)
+	}
+	if zone == "" {
+		if m := e.masterZone(ctx, plan.Tag); m != "" {
+			zone = m
+		}
+	}
+	for _, g := range splitGroups(groups, e.Provider.Capabilities().MaxLaunchBatch) {
+		req := cloudRequest(plan, g, boot)
+		req.GroupID, req.Zone = cl.GroupID, zone
+		var got []cloud.Instance
+		if err := e.step(ctx, "launch "+g.Describe(), func(ctx context.Context, _ *ui.Step) error {
+			got, err = e.Provider.Launch(ctx, req)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		if zone == "" && len(got) > 0 {
+			zone = got[0].Zone
+		}
+	}
+	insts, err := e.waitRunning(ctx, plan.Tag)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.pinHostKeys(plan.Tag, insts, keys); err != nil {
+		return nil, err
+	}
+	if err := e.attachVolumes(ctx, plan, insts); err != nil {
+		return nil, err
+	}
+	return &Result{Cluster: cl, Plan: plan, Instances: insts}, nil
+}
+
+// masterZone is the zone of the cluster's running master, for workers launched later.
+func (e *Engine) masterZone(ctx context.Context, tag string) string {
+	insts, err := e.Provider.Instances(ctx, tag)
+	if err != nil {
+		return ""
+	}
+	for _, in := range insts {
+		if in.Role == cloud.RoleMaster {
+			return in.Zone
+		}
+	}
+	return ""
+}
+
+// volumeZone is the zone of the template's volumes: the cluster must launch where they are.
+func (e *Engine) volumeZone(ctx context.Context, r Record) string {
+	if len(r.Volumes) == 0 {
+		return ""
+	}
+	ids := make([]string, len(r.Volumes))
+	for i, v := range r.Volumes {
+		ids[i] = v.ID
+	}
+	vols, err := e.Provider.Volumes(ctx, cloud.VolumeFilter{IDs: ids})
+	if err != nil || len(vols) == 0 {
+		return ""
+	}
+	return vols[0].Zone
+}
+
+// waitRunning waits until every instance of the cluster runs and returns them.
+func (e *Engine) waitRunning(ctx context.Context, tag string) ([]cloud.Instance, error) {
+	insts, err := e.Provider.Instances(ctx, tag)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(insts))
+	for _, in := range insts {
+		ids = append(ids, in.ID)
+	}
+	var running []cloud.Instance
+	err = e.step(ctx, fmt.Sprintf("wait for %d instances to run", len(ids)), func(ctx context.Context, st *ui.Step) error {
+		ctx, cancel := context.WithTimeout(ctx, e.waitTimeout())
+		defer cancel()
+		running, err = e.Provider.Wait(ctx, tag, ids, cloud.StateRunning)
+		if st != nil {
+			st.Count(len(running), len(ids))
+		}
+		return err
+	})
+	return running, err
+}
+
+// pinHostKeys records each instance's host key under its alias and addresses in the cluster's
+// known_hosts, so the first connection is verified. Keys come from this run's generation, else
+// from what the provider stored with the instance.
+func (e *Engine) pinHostKeys(tag string, insts []cloud.Instance, fresh map[string]HostKey) error {
+	kh := e.KnownHosts(tag)
+	for _, in := range insts {
+		pubText := in.HostKey
+		if k, ok := fresh[in.Alias]; ok {
+			pubText = k.Public
+		}
+		if pubText == "" {
+			e.log().Warn("no host key known for instance; its first connection cannot be verified", "alias", in.Alias, "id", in.ID)
+			continue
+		}
+		pub, err := ParseHostKey(pubText)
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.Alias, err)
+		}
+		names := []string{in.Alias}
+		for _, a := range []string{in.PrivateIP, in.PublicIP} {
+			if a != "" {
+				names = append(names, a)
+			}
+		}
+		if err := kh.Pin(names, pub); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attachVolumes attaches the template's volumes to the master (those not attached yet), on
+// the configured device or the next free one from /dev/sdz downwards, as StarCluster did.
+func (e *Engine) attachVolumes(ctx context.Context, plan Plan, insts []cloud.Instance) error {
+	if len(plan.Record.Volumes) == 0 {
+		return nil
+	}
+	var master *cloud.Instance
+	for i := range insts {
+		if insts[i].Role == cloud.RoleMaster {
+			master = &insts[i]
+		}
+	}
+	if master == nil {
+		return fmt.Errorf("attach volumes: the cluster has no running master")
+	}
+	return e.step(ctx, fmt.Sprintf("attach %d volumes to %s", len(plan.Record.Volumes), master.Alias), func(ctx context.Context, st *ui.Step) error {
+		for i, v := range plan.Record.Volumes {
+			vols, err := e.Provider.Volumes(ctx, cloud.VolumeFilter{IDs: []string{v.ID}})
+			if err != nil {
+				return err
+			}
+			if len(vols) == 1 && vols[0].AttachedTo == master.ID {
+				continue
+			}
+			if err := e.Provider.AttachVolume(ctx, v.ID, master.ID, VolumeDevice(plan.Record.Volumes, i)); err != nil {
+				return fmt.Errorf("attach volume %s (%s): %w", v.Name, v.ID, err)
+			}
+			if st != nil {
+				st.Count(i+1, len(plan.Record.Volumes))
+				st.SetUnit("volumes")
+			}
+		}
+		return nil
+	})
+}
+
+// VolumeDevice is the device volume i attaches as: its DEVICE, else the next name counting down
+// from /dev/sdz that no volume claims, as StarCluster did.
+func VolumeDevice(vols []RecordVolume, i int) string {
+	if vols[i].Device != "" {
+		return vols[i].Device
+	}
+	taken := map[string]bool{}
+	for _, v := range vols {
+		taken[v.Device] = true
+	}
+	var free []string
+	for c := 'z'; c >= 'f'; c-- {
+		if dev := "/dev/sd" + string(c); !taken[dev] {
+			free = append(free, dev)
+		}
+	}
+	k := 0
+	for _, v := range vols[:i] {
+		if v.Device == "" {
+			k++
+		}
+	}
+	if k < len(free) {
+		return free[k]
+	}
+	return ""
+}
+
+// keyFile is the template's private key path, or "".
+func keyFile(t *config.Template) string {
+	if t.Key == nil {
+		return ""
+	}
+	return t.Key.Location
+}
+
+// bootConfig reads what every instance gets at first boot: the login user, the user's public
+// key, and the USERDATA_SCRIPTS. Missing files are reported before anything is launched.
+func bootConfig(t *config.Template) (cloud.BootConfig, error) {
+	b := cloud.BootConfig{LoginUser: t.LoginUser}
+	var errs []error
+	if kf := keyFile(t); kf != "" {
+		pub, err := AuthorizedKey(kf)
+		if err != nil {
+			errs = append(errs, err)
+		} else if pub != "" {
+			b.AuthorizedKeys = []string{pub}
+		}
+	}
+	for _, p := range t.UserdataScripts {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("USERDATA_SCRIPTS: %w", err))
+			continue
+		}
+		b.Scripts = append(b.Scripts, cloud.BootScript{Name: filepath.Base(p), Content: data})
+	}
+	return b, errors.Join(errs...)
+}
+
+func cloudPlan(p Plan, boot cloud.BootConfig, key string) cloud.Plan {
+	cp := cloud.Plan{Tag: p.Tag, KeyFile: key}
+	for _, g := range p.Groups {
+		cp.Requests = append(cp.Requests, cloudRequest(p, g, boot))
+	}
+	for _, v := range p.Record.Volumes {
+		cp.VolumeIDs = append(cp.VolumeIDs, v.ID)
+	}
+	return cp
+}
+
+func cloudRequest(p Plan, g Group, boot cloud.BootConfig) cloud.LaunchRequest {
+	r := p.Record
+	return cloud.LaunchRequest{Tag: p.Tag, Role: g.Role, Aliases: g.Aliases, InstanceType: g.Type, ImageID: g.Image,
+		KeyName: r.KeyName, Zone: r.Zone, SubnetID: r.SubnetID, PublicIP: r.PublicIPs, SpotPrice: p.SpotPrice(g),
+		RootVolumeGB: r.RootVolumeSize, IAMProfile: r.IAMProfile, Boot: boot}
+}

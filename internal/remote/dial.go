@@ -1,0 +1,97 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// handshakeTimeoutError reports a server that accepted the TCP connection but did not finish
+// the SSH handshake in time, typically sshd still starting or an overloaded node. It is a
+// net.Error with Timeout() true, so it is retried like other timeouts.
+type handshakeTimeoutError struct {
+	addr    string
+	timeout time.Duration
+}
+
+func (e *handshakeTimeoutError) Error() string {
+	return fmt.Sprintf("ssh handshake with %s did not finish within %s", e.addr, e.timeout)
+}
+func (e *handshakeTimeoutError) Timeout() bool   { return true }
+func (e *handshakeTimeoutError) Temporary() bool { return true }
+
+var _ net.Error = (*handshakeTimeoutError)(nil)
+
+// dialOnce makes a single connection attempt to t, through jump when it is not nil. The TCP
+// connect is bounded by DialTimeout, the SSH handshake by HandshakeTimeout, and both end at
+// once when ctx does.
+func dialOnce(ctx context.Context, t Target, o Options, id *identity, jump *ssh.Client) (*ssh.Client, error) {
+	addr := t.HostPort()
+	dctx, cancel := context.WithTimeout(ctx, o.DialTimeout)
+	var (
+		conn net.Conn
+		err  error
+	)
+	if jump != nil {
+		conn, err = jump.DialContext(dctx, "tcp", addr)
+	} else {
+		var d net.Dialer
+		conn, err = d.DialContext(dctx, "tcp", addr)
+	}
+	cancel()
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(dctx.Err(), context.DeadlineExceeded) && jump != nil {
+			// The ssh package reports a cancelled channel open as a plain ctx error.
+			err = &handshakeTimeoutError{addr: addr, timeout: o.DialTimeout}
+		}
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+
+	signers, release, err := id.signers()
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	defer release()
+
+	cfg := &ssh.ClientConfig{
+		User: t.User,
+		Auth: []ssh.AuthMethod{ssh.PublicKeys(signers...)},
+		HostKeyCallback: o.KnownHosts.HostKeyCallback(HostKeyPolicy{
+			Alias:           t.Name,
+			TrustOnFirstUse: o.TrustOnFirstUse,
+			OnPin:           o.OnPin,
+		}),
+		HostKeyAlgorithms: o.KnownHosts.knownKeyTypes(addr),
+	}
+
+	// Deadlines on the connection itself do not work for channels through a jump host, so
+	// a timer closes the connection instead; that works for both kinds.
+	var timedOut atomic.Bool
+	timer := time.AfterFunc(o.HandshakeTimeout, func() {
+		timedOut.Store(true)
+		conn.Close()
+	})
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	sconn, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+	timer.Stop()
+	stop()
+	switch {
+	case err == nil && ctx.Err() == nil && !timedOut.Load():
+		return ssh.NewClient(sconn, chans, reqs), nil
+	case err == nil:
+		sconn.Close()
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("ssh handshake with %s: %w", addr, ctx.Err())
+	}
+	if timedOut.Load() {
+		return nil, &handshakeTimeoutError{addr: addr, timeout: o.HandshakeTimeout}
+	}
+	return nil, err
+}

@@ -1,0 +1,201 @@
+package remote
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// KnownHosts is one cluster's pinned host keys, kept in an OpenSSH known_hosts file so that
+// the system ssh client (-o UserKnownHostsFile=...) trusts exactly the same keys as
+// clusterctl does. Lines are written in plain (unhashed) form, "alias,10.0.0.5 ssh-ed25519
+// AAAA...", so a user can see and remove the entry of a rebuilt node.
+//
+// A KnownHosts is safe for concurrent use, and writers in other processes are serialised
+// with an advisory lock, so parallel connections pinning keys never lose each other's lines.
+type KnownHosts struct {
+	path string
+	mu   sync.Mutex
+}
+
+// NewKnownHosts returns the store kept at path (typically ~/.clusterctl/known_hosts/TAG).
+// The file and its directory are created on the first Pin.
+func NewKnownHosts(path string) *KnownHosts {
+	return &KnownHosts{path: path}
+}
+
+// Path is the known_hosts file, for messages and for the system ssh client.
+func (k *KnownHosts) Path() string { return k.path }
+
+// Pin records pub as the host key of every name in hostnames (aliases or addresses, with
+// ":port" when the port is not 22), replacing any key those names had, since pinning means
+// "this is the key from now on". The file is rewritten atomically with mode 0600.
+func (k *KnownHosts) Pin(hostnames []string, pub ssh.PublicKey) error {
+	if len(hostnames) == 0 {
+		return errors.New("pin host key: no hostnames given")
+	}
+	names := normalizeHosts(hostnames)
+	return k.update(func(lines []string) []string {
+		lines = dropHosts(lines, names)
+		return append(lines, knownhosts.Line(names, pub))
+	})
+}
+
+// Forget removes every pinned key of the given hostnames. The cluster engine calls it when a
+// node is terminated, because EC2 hands the address to another machine later and a stale
+// pin would turn into a (false) mismatch alarm.
+func (k *KnownHosts) Forget(hostnames []string) error {
+	names := normalizeHosts(hostnames)
+	return k.update(func(lines []string) []string { return dropHosts(lines, names) })
+}
+
+// update rewrites the file with edit applied to its lines, under both the in-process mutex
+// and a cross-process flock.
+func (k *KnownHosts) update(edit func([]string) []string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	unlock, err := k.lockFile()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	lines, err := k.readLines()
+	if err != nil {
+		return err
+	}
+	return k.writeLines(edit(lines))
+}
+
+// lockFile takes an exclusive advisory lock on a sibling lock file.
+func (k *KnownHosts) lockFile() (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(k.path), 0o700); err != nil {
+		return nil, fmt.Errorf("create known_hosts directory: %w", err)
+	}
+	f, err := os.OpenFile(k.path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open known_hosts lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// readLines returns the file's lines; a missing file is an empty store.
+func (k *KnownHosts) readLines() ([]string, error) {
+	data, err := os.ReadFile(k.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read known_hosts: %w", err)
+	}
+	var lines []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read known_hosts %s: %w", k.path, err)
+	}
+	return lines, nil
+}
+
+// writeLines replaces the file atomically: a reader (or the system ssh client) sees the old
+// file or the new one, never a half-written one.
+func (k *KnownHosts) writeLines(lines []string) error {
+	dir := filepath.Dir(k.path)
+	tmp, err := os.CreateTemp(dir, ".known_hosts-*")
+	if err != nil {
+		return fmt.Errorf("write known_hosts: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op once renamed
+	var buf bytes.Buffer
+	for _, l := range lines {
+		buf.WriteString(l)
+		buf.WriteByte('\n')
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write known_hosts: %w", err)
+	}
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write known_hosts: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write known_hosts: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write known_hosts: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), k.path); err != nil {
+		return fmt.Errorf("write known_hosts: %w", err)
+	}
+	return nil
+}
+
+// normalizeHosts puts names in known_hosts form ("[host]:port" for non-22 ports), dropping
+// empty and repeated names.
+func normalizeHosts(hostnames []string) []string {
+	seen := make(map[string]bool, len(hostnames))
+	var out []string
+	for _, h := range hostnames {
+		if h == "" {
+			continue
+		}
+		n := knownhosts.Normalize(h)
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// dropHosts removes names from the host field of plain lines, deleting lines left without
+// hosts. Comments, markers (@revoked, @cert-authority) and hashed entries are kept as they are.
+func dropHosts(lines []string, names []string) []string {
+	drop := make(map[string]bool, len(names))
+	for _, n := range names {
+		drop[n] = true
+	}
+	out := lines[:0:0]
+	for _, line := range lines {
+		fields := strings.Fields(line)
+		if len(fields) < 3 || strings.HasPrefix(fields[0], "#") || strings.HasPrefix(fields[0], "@") ||
+			strings.HasPrefix(fields[0], "|") {
+			out = append(out, line)
+			continue
+		}
+		var keep []string
+		for _, h := range strings.Split(fields[0], ",") {
+			if !drop[h] {
+				keep = append(keep, h)
+			}
+		}
+		switch {
+		case len(keep) == len(strings.Split(fields[0], ",")):
+			out = append(out, line)
+		case len(keep) > 0:
+			out = append(out, strings.Join(keep, ",")+" "+strings.Join(fields[1:], " "))
+		}
+	}
+	return out
+}

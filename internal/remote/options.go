@@ -1,0 +1,82 @@
+package remote
+
+import "time"
+
+// Defaults applied by Options.withDefaults. They are tuned for EC2 nodes reached over the
+// internet: long enough for a loaded instance to answer, short enough that a dead node is
+// reported within a minute.
+const (
+	DefaultDialTimeout       = 10 * time.Second
+	DefaultHandshakeTimeout  = 15 * time.Second
+	DefaultKeepaliveInterval = 15 * time.Second
+	DefaultKeepaliveMaxMiss  = 3
+	DefaultMinBackoff        = 250 * time.Millisecond
+	DefaultMaxBackoff        = 5 * time.Second
+)
+
+// Options configure how connections are made. One Options value is usually shared by every
+// connection of a cluster, since all nodes use the same key and known_hosts file.
+type Options struct {
+	// KeyFile is the path of the cluster's private key (RSA, ECDSA or ed25519, OpenSSH or PEM
+	// format). When it is passphrase-protected, the matching key is taken from the ssh-agent
+	// at SSH_AUTH_SOCK (or AgentSocket); the passphrase is never asked for.
+	KeyFile string
+	// AgentSocket overrides SSH_AUTH_SOCK for passphrase-protected keys.
+	AgentSocket string
+
+	// KnownHosts is the cluster's pinned host keys. Required: there is no way to connect
+	// without host key verification.
+	KnownHosts *KnownHosts
+	// TrustOnFirstUse pins the key of a host that has no entry yet instead of refusing it.
+	// Use it only right after creating the nodes, when no one else can have taken their
+	// addresses; a host that already has a different pinned key is refused regardless.
+	TrustOnFirstUse bool
+	// OnPin is told about every key pinned through TrustOnFirstUse, so the CLI can say so.
+	OnPin func(PinNotice)
+
+	// DialTimeout bounds one TCP connect attempt (default DefaultDialTimeout).
+	DialTimeout time.Duration
+	// HandshakeTimeout bounds the SSH handshake and authentication after the TCP connect
+	// (default DefaultHandshakeTimeout); it catches servers that accept and never speak.
+	HandshakeTimeout time.Duration
+	// ReadyTimeout is how long Connect keeps retrying transient failures (refused, timeouts,
+	// no route, EOF during the handshake, authentication failure) while a node boots. Zero
+	// means a single attempt.
+	ReadyTimeout time.Duration
+	// MinBackoff and MaxBackoff bound the exponential wait between attempts.
+	MinBackoff time.Duration
+	MaxBackoff time.Duration
+
+	// KeepaliveInterval is how often keepalive@openssh.com is sent (default
+	// DefaultKeepaliveInterval); negative disables keepalives.
+	KeepaliveInterval time.Duration
+	// KeepaliveMaxMissed is how many intervals may pass without a reply before the
+	// connection is closed (default DefaultKeepaliveMaxMiss).
+	KeepaliveMaxMissed int
+}
+
+// withDefaults returns a copy of o with zero durations replaced by the package defaults.
+func (o Options) withDefaults() Options {
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = DefaultDialTimeout
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = DefaultMinBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.MaxBackoff < o.MinBackoff {
+		o.MaxBackoff = o.MinBackoff
+	}
+	if o.KeepaliveInterval == 0 {
+		o.KeepaliveInterval = DefaultKeepaliveInterval
+	}
+	if o.KeepaliveMaxMissed <= 0 {
+		o.KeepaliveMaxMissed = DefaultKeepaliveMaxMiss
+	}
+	return o
+}

@@ -1,0 +1,123 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// RunOpts adjust one command.
+type RunOpts struct {
+	// Sudo runs the command as root through "sudo -n" when the login user is not root
+	// (for root it runs as is). The whole command line, pipes included, runs privileged.
+	Sudo bool
+	// Stdin, when set, is copied to the command's standard input.
+	Stdin io.Reader
+	// Stdout and Stderr, when set, also receive the output as it arrives, for live display;
+	// the Result holds it either way.
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// Result is what a finished command produced.
+type Result struct {
+	Stdout     string
+	Stderr     string
+	ExitStatus int
+}
+
+// Run runs cmd through the login shell on the node and waits for it. A non-zero exit is a
+// *RemoteError carrying the output's tail; the Result is returned in every case where the
+// command ran. When ctx ends, the command is sent SIGTERM, the session is closed and the
+// wrapped ctx.Err() returned without waiting further.
+func (c *Client) Run(ctx context.Context, cmd string) (Result, error) {
+	return c.RunWith(ctx, cmd, RunOpts{})
+}
+
+// RunWith is Run with options: sudo, stdin, live output.
+func (c *Client) RunWith(ctx context.Context, cmd string, opts RunOpts) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("run on %s: %w", c.target.Label(), err)
+	}
+	sess, err := c.conn.NewSession()
+	if err != nil {
+		return Result{}, c.connError("open session", err)
+	}
+	defer sess.Close()
+
+	var (
+		mu             sync.Mutex
+		tail           tailBuffer
+		stdout, stderr bytes.Buffer
+	)
+	sess.Stdout = &captureWriter{mu: &mu, buf: &stdout, tail: &tail, live: opts.Stdout}
+	sess.Stderr = &captureWriter{mu: &mu, buf: &stderr, tail: &tail, live: opts.Stderr}
+	sess.Stdin = opts.Stdin
+
+	line := cmd
+	if opts.Sudo && c.target.User != "root" {
+		line = Sudo(cmd)
+	}
+	if err := sess.Start(line); err != nil {
+		return Result{}, c.connError("start command", err)
+	}
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- sess.Wait() }()
+
+	select {
+	case err = <-waitErr:
+	case <-ctx.Done():
+		// Best effort: servers that ignore "signal" still lose the channel, and the command
+		// gets SIGPIPE on its next write.
+		_ = sess.Signal(ssh.SIGTERM)
+		sess.Close()
+		return Result{}, fmt.Errorf("run on %s: %w", c.target.Label(), ctx.Err())
+	}
+
+	mu.Lock()
+	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	tailText := tail.lines(TailLines)
+	mu.Unlock()
+
+	var exitErr *ssh.ExitError
+	var missing *ssh.ExitMissingError
+	switch {
+	case err == nil:
+		return res, nil
+	case errors.As(err, &exitErr):
+		res.ExitStatus = exitErr.ExitStatus()
+		return res, &RemoteError{Host: c.target.Label(), Command: cmd, ExitStatus: res.ExitStatus,
+			Signal: exitErr.Signal(), Tail: tailText}
+	case errors.As(err, &missing):
+		return res, c.connError("run command", fmt.Errorf("command ended without an exit status: %w", err))
+	default:
+		return res, c.connError("run command", err)
+	}
+}
+
+// captureWriter records one output stream whole, feeds the shared tail buffer and copies to
+// an optional live writer.
+type captureWriter struct {
+	mu   *sync.Mutex
+	buf  *bytes.Buffer
+	tail *tailBuffer
+	live io.Writer
+}
+
+func (w *captureWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	w.buf.Write(p)
+	w.tail.write(p)
+	w.mu.Unlock()
+	if w.live != nil {
+		if _, err := w.live.Write(p); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -288,5 +289,69 @@ func TestRunInstancesCallsDoNotGrowWithNodes(t *testing.T) {
 	}
 	if d2, d50 := counts[2]["DescribeInstances"], counts[50]["DescribeInstances"]; d50 > d2+3 {
 		t.Errorf("DescribeInstances grows with nodes: %d for 2 nodes, %d for 50", d2, d50)
+	}
+}
+
+// TestUnfulfilledSpotCancelled: spot workers that never leave pending (EC2 had no capacity at
+// the bid) are terminated when the wait times out, and the failure says so.
+func TestUnfulfilledSpotCancelled(t *testing.T) {
+	e := newAWSEnv(t, smallCluster(""))
+	e.extra = append(e.extra, spotStaysPending())
+	e.timeout = 400 * time.Millisecond
+	r := e.cli("start", "--bid", "0.01", "starved")
+	if r.code == 0 {
+		t.Fatal("start succeeded with unfulfilled spot capacity")
+	}
+	for _, want := range []string{"spot capacity for node001, node002 was not fulfilled", "start -x starved", "terminate starved"} {
+		if !strings.Contains(r.errOut, want) {
+			t.Errorf("report lacks %q:\n%s", want, r.errOut)
+		}
+	}
+	left := map[string]bool{}
+	for _, in := range e.instances("starved") {
+		left[tagValue(in.Tags, cloud.TagAlias)] = true
+	}
+	if len(left) != 1 || !left["master"] {
+		t.Errorf("want only the master left, got %v", left)
+	}
+	e.extra, e.timeout = nil, 0
+	e.must("terminate", "-y", "starved")
+}
+
+// TestTerminateKeepsVolumes: the template's volume is attached to the master at start, and
+// terminate detaches it and leaves it, available, with its data.
+func TestTerminateKeepsVolumes(t *testing.T) {
+	e := newAWSEnv(t, smallCluster(""))
+	vol := strings.TrimSpace(e.must("createvolume", "3", "us-east-1a", "-n", "results").out)
+	data, _ := os.ReadFile(e.config)
+	extra := "VOLUMES = results\n\n[volume results]\nVOLUME_ID = " + vol + "\nMOUNT_PATH = /results\n"
+	if err := os.WriteFile(e.config, append(data, extra...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.must("start", "keep")
+	state := func() (string, string) {
+		out, err := e.raw.DescribeVolumes(context.Background(), &awsec2.DescribeVolumesInput{VolumeIds: []string{vol}})
+		if err != nil || len(out.Volumes) != 1 {
+			t.Fatalf("volume %s gone: %v", vol, err)
+		}
+		v := out.Volumes[0]
+		if len(v.Attachments) == 0 {
+			return string(v.State), ""
+		}
+		return string(v.State), aws.ToString(v.Attachments[0].InstanceId)
+	}
+	st, on := state()
+	var master string
+	for _, in := range e.instances("keep") {
+		if tagValue(in.Tags, cloud.TagAlias) == "master" {
+			master = aws.ToString(in.InstanceId)
+		}
+	}
+	if st != "in-use" || on != master {
+		t.Fatalf("volume not attached to the master: %s on %s (master %s)", st, on, master)
+	}
+	e.must("terminate", "-y", "keep")
+	if st, on := state(); st != "available" || on != "" {
+		t.Fatalf("after terminate the volume is %s on %q", st, on)
 	}
 }

@@ -62,6 +62,7 @@ type awsEnv struct {
 	calls   *ec2.CallCounter
 	extra   []func(*middleware.Stack) error
 	ip      func(context.Context) (netip.Addr, error)
+	timeout time.Duration // wait timeout; 0 means 20 s
 }
 
 const testImage = mototest.ImageAMD64
@@ -135,6 +136,9 @@ func (e *awsEnv) cli(args ...string) cliResult {
 		a.apiOptions = append([]func(*middleware.Stack) error{e.calls.APIOption()}, e.extra...)
 		a.pollInterval = 20 * time.Millisecond
 		a.waitTimeout = 20 * time.Second
+		if e.timeout > 0 {
+			a.waitTimeout = e.timeout
+		}
 		a.publicIP = e.ip
 	})
 	return cliResult{code: code, out: out.String(), errOut: errOut.String()}
@@ -230,3 +234,26 @@ func failNth(op string, n int) func(*middleware.Stack) error {
 var errLookup = errors.New("look up this machine's public address: no network")
 
 func itoa(n int) string { return fmt.Sprint(n) }
+
+// spotStaysPending makes DescribeInstances report running spot instances as pending, the way
+// EC2 shows spot capacity that is not fulfilled.
+func spotStaysPending() func(*middleware.Stack) error {
+	return func(s *middleware.Stack) error {
+		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("spotStaysPending",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
+				middleware.InitializeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleInitialize(ctx, in)
+				if res, ok := out.Result.(*awsec2.DescribeInstancesOutput); ok && err == nil {
+					for _, r := range res.Reservations {
+						for i := range r.Instances {
+							in := r.Instances[i]
+							if in.InstanceLifecycle == types.InstanceLifecycleTypeSpot && in.State != nil && in.State.Name == types.InstanceStateNameRunning {
+								r.Instances[i].State = &types.InstanceState{Name: types.InstanceStateNamePending, Code: aws.Int32(0)}
+							}
+						}
+					}
+				}
+				return out, md, err
+			}), middleware.After)
+	}
+}

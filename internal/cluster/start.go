@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
 	"github.com/clusterctl/clusterctl/internal/config"
@@ -222,7 +223,33 @@ func (e *Engine) waitRunning(ctx context.Context, tag string) ([]cloud.Instance,
 		}
 		return err
 	})
+	if err != nil && errors.Is(err, context.DeadlineExceeded) {
+		return nil, e.cancelUnfulfilledSpot(ctx, tag, err)
+	}
 	return running, err
+}
+
+// cancelUnfulfilledSpot ends spot instances that did not start running in time (EC2 had no
+// capacity at the bid), so their requests do not linger and start later unobserved, and says so.
+func (e *Engine) cancelUnfulfilledSpot(ctx context.Context, tag string, waitErr error) error {
+	insts, err := e.Provider.Instances(ctx, tag)
+	if err != nil {
+		return waitErr
+	}
+	var ids, names []string
+	for _, in := range insts {
+		if in.Lifecycle == cloud.Spot && in.State == cloud.StatePending {
+			ids, names = append(ids, in.ID), append(names, in.Alias)
+		}
+	}
+	if len(ids) == 0 {
+		return waitErr
+	}
+	if err := e.Provider.Terminate(ctx, ids); err != nil {
+		return fmt.Errorf("%w; cancelling the unfulfilled spot instances %s also failed: %v", waitErr, strings.Join(names, ", "), err)
+	}
+	return fmt.Errorf("spot capacity for %s was not fulfilled within %s, so their spot requests were cancelled (start -x retries them): %w",
+		strings.Join(names, ", "), e.waitTimeout(), waitErr)
 }
 
 // pinHostKeys records each instance's host key under its alias and addresses in the cluster's

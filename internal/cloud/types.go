@@ -113,6 +113,17 @@ type GroupSpec struct {
 	// cluster gets.
 	Rules    []Rule
 	Recorded []byte
+	// Mounts are the paths every node shares. A provider with a shared filesystem
+	// (Capabilities.SharedFilesystem) provides them itself; others ignore them and setup
+	// shares them over NFS from the master.
+	Mounts []Mount
+}
+
+// Mount is a path shared by every node of a cluster: the cluster's own /home (VolumeID empty)
+// or a volume's mount path.
+type Mount struct {
+	Path     string `json:"path"`
+	VolumeID string `json:"volume_id,omitempty"`
 }
 
 // Volume is a block volume (EBS) or its local equivalent.

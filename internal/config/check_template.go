@@ -30,6 +30,10 @@ func (l *loader) checkTemplate(c *Config, rs *rawSection, t *Template) {
 		l.problem(Problem{Pos: at(key), Section: where, Key: key, Msg: fmt.Sprintf(format, args...), Hint: hint})
 	}
 
+	if t.KeyName == "" && t.Provider != "local" && !l.failed["provider"] {
+		l.problem(Problem{Pos: rs.Pos, Section: label, Key: "keyname", Msg: "missing required key KEYNAME",
+			Hint: "add KEYNAME = mykey (an EC2 key pair with a [key mykey] section)"})
+	}
 	if t.KeyName != "" {
 		if k, ok := c.Keys[t.KeyName]; ok {
 			t.Key = k

@@ -46,7 +46,7 @@ func InitTemplate(plugins []PluginSpec) string {
 				val = st.Default
 			}
 			prefix := "# "
-			if on && (st.Required || (k == KindGlobal && st.Name == "default_template")) {
+			if on && st.Example != "" {
 				prefix = ""
 			}
 			fmt.Fprintf(&b, "%s%s = %s\n", prefix, st.Upper(), val)

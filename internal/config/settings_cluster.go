@@ -9,8 +9,10 @@ func clusterSchema() Schema {
 		Settings: []Setting{
 			{Name: "extends", Type: String,
 				Doc: "Name of another [cluster] template this one inherits from; any key set here replaces the parent's value whole (lists are not merged)."},
-			{Name: "keyname", Type: String, Required: true, Example: "mykey",
-				Doc: "EC2 key pair the nodes accept; names a [key NAME] section that gives its KEY_LOCATION."},
+			{Name: "provider", Type: String, Default: "ec2", Choices: []string{"ec2", "local"}, Ours: true,
+				Doc: "Where the cluster runs: ec2 (Amazon EC2), or local (systemd-nspawn containers on this machine: no AWS account needed, needs root)."},
+			{Name: "keyname", Type: String, Example: "mykey",
+				Doc: "EC2 key pair the nodes accept; names a [key NAME] section that gives its KEY_LOCATION. Required for EC2; local clusters get a key of their own when it is unset."},
 			{Name: "cluster_size", Type: Int, Required: true, Example: "2",
 				Doc: "Number of instances, master included."},
 			{Name: "cluster_user", Type: String, Default: "clusteruser",

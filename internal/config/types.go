@@ -94,6 +94,7 @@ type Plugin struct {
 type Template struct {
 	Name               string         `ini:"-"`
 	Extends            string         `ini:"extends"`
+	Provider           string         `ini:"provider"`
 	KeyName            string         `ini:"keyname"`
 	ClusterSize        int            `ini:"cluster_size"`
 	ClusterUser        string         `ini:"cluster_user"`

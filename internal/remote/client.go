@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -25,13 +26,17 @@ type Client struct {
 	jump   *Client
 	pooled bool
 
+	// sessions holds one token per open session, bounding them to Options.MaxSessions.
+	sessions chan struct{}
+
 	done      chan struct{}
 	closeOnce sync.Once
 	errMu     sync.Mutex
 	err       error
 
-	sftpMu sync.Mutex
-	sftp   *sftp.Client
+	sftpMu    sync.Mutex
+	sftp      *sftp.Client
+	sftpClose func()
 }
 
 // Connect opens a connection to t, tunnelling through t.Jump when set (verifying the jump
@@ -79,7 +84,8 @@ func prepare(opts Options) (Options, *identity, error) {
 
 // newClient wraps an established connection and starts its keepalive and its watcher.
 func newClient(t Target, conn *ssh.Client, o Options, jump *Client) *Client {
-	c := &Client{target: t, conn: conn, jump: jump, done: make(chan struct{})}
+	c := &Client{target: t, conn: conn, jump: jump, done: make(chan struct{}),
+		sessions: make(chan struct{}, o.MaxSessions)}
 	stopKeepalive := make(chan struct{})
 	if o.KeepaliveInterval > 0 {
 		go keepalive(conn, o.KeepaliveInterval, o.KeepaliveMaxMissed, stopKeepalive, func(err error) {
@@ -156,10 +162,7 @@ func (c *Client) shutdown() error {
 	c.closeOnce.Do(func() {
 		c.setErr(errClientClosed)
 		c.sftpMu.Lock()
-		if c.sftp != nil {
-			c.sftp.Close()
-			c.sftp = nil
-		}
+		c.closeSFTP()
 		c.sftpMu.Unlock()
 		err = c.conn.Close()
 		if errors.Is(err, net.ErrClosed) {
@@ -171,6 +174,46 @@ func (c *Client) shutdown() error {
 	})
 	return err
 }
+
+// newSession opens a session once a slot under MaxSessions is free, waiting for one while
+// ctx allows. A server may still count a just-closed session for a moment (the close
+// handshake is asynchronous) or have a lower limit than ours, so an "administratively
+// prohibited" refusal is retried with backoff for a while. The returned release must be
+// called after the session is closed.
+func (c *Client) newSession(ctx context.Context) (*ssh.Session, func(), error) {
+	select {
+	case c.sessions <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, fmt.Errorf("open session on %s: %w", c.target.Label(), ctx.Err())
+	case <-c.done:
+		return nil, nil, c.connError("open session", net.ErrClosed)
+	}
+	release := func() { <-c.sessions }
+	wait := 10 * time.Millisecond
+	deadline := time.Now().Add(sessionRefusedPatience)
+	for {
+		sess, err := c.conn.NewSession()
+		if err == nil {
+			return sess, release, nil
+		}
+		var refused *ssh.OpenChannelError
+		if !errors.As(err, &refused) || (refused.Reason != ssh.Prohibited && refused.Reason != ssh.ResourceShortage) ||
+			time.Now().After(deadline) {
+			release()
+			return nil, nil, c.connError("open session", err)
+		}
+		select {
+		case <-ctx.Done():
+			release()
+			return nil, nil, fmt.Errorf("open session on %s: %w", c.target.Label(), ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, time.Second)
+	}
+}
+
+// sessionRefusedPatience is how long session refusals are retried before they are reported.
+const sessionRefusedPatience = 30 * time.Second
 
 // connError explains a failure to open a session: the connection's end reason when it is
 // gone, which is more useful than "EOF".

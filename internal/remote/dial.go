@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -19,9 +18,12 @@ type handshakeTimeoutError struct {
 	timeout time.Duration
 }
 
+// Error names the address and the limit that ran out.
 func (e *handshakeTimeoutError) Error() string {
 	return fmt.Sprintf("ssh handshake with %s did not finish within %s", e.addr, e.timeout)
 }
+
+// Timeout and Temporary make the error a retryable timeout for net.Error checks.
 func (e *handshakeTimeoutError) Timeout() bool   { return true }
 func (e *handshakeTimeoutError) Temporary() bool { return true }
 
@@ -71,26 +73,23 @@ func dialOnce(ctx context.Context, t Target, o Options, id *identity, jump *ssh.
 	}
 
 	// Deadlines on the connection itself do not work for channels through a jump host, so
-	// a timer closes the connection instead; that works for both kinds.
-	var timedOut atomic.Bool
-	timer := time.AfterFunc(o.HandshakeTimeout, func() {
-		timedOut.Store(true)
-		conn.Close()
-	})
+	// a timer closes the connection instead; that works for both kinds. Stop reporting
+	// false means the closer has run or is about to, so the connection is unusable.
+	timer := time.AfterFunc(o.HandshakeTimeout, func() { conn.Close() })
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	sconn, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
-	timer.Stop()
-	stop()
-	switch {
-	case err == nil && ctx.Err() == nil && !timedOut.Load():
+	timedOut := !timer.Stop()
+	cancelled := !stop()
+	if err == nil && !timedOut && !cancelled {
 		return ssh.NewClient(sconn, chans, reqs), nil
-	case err == nil:
+	}
+	if err == nil {
 		sconn.Close()
 	}
-	if ctx.Err() != nil {
+	if cancelled {
 		return nil, fmt.Errorf("ssh handshake with %s: %w", addr, ctx.Err())
 	}
-	if timedOut.Load() {
+	if timedOut {
 		return nil, &handshakeTimeoutError{addr: addr, timeout: o.HandshakeTimeout}
 	}
 	return nil, err

@@ -57,15 +57,16 @@ func (k *KnownHosts) pinFirstUse(p HostKeyPolicy, hostname string, remote net.Ad
 	names = normalizeHosts(names)
 	var checkErr error
 	pinned := false
-	err := k.update(func(lines []string) []string {
+	err := k.update(func(lines []string) ([]string, bool) {
 		// The lock is held and lines are the file's content, so check reads the same state.
 		checkErr = k.check(hostname, remote, key)
 		var keyErr *knownhosts.KeyError
-		if errors.As(checkErr, &keyErr) && len(keyErr.Want) == 0 {
-			pinned = true
-			return append(lines, knownhosts.Line(names, key))
+		if !errors.As(checkErr, &keyErr) || len(keyErr.Want) > 0 {
+			return lines, false
 		}
-		return lines
+		pinned = true
+		// The address is unknown, but the alias may still name a node that was replaced.
+		return append(dropHosts(lines, names), knownhosts.Line(names, key)), true
 	})
 	if err != nil {
 		return fmt.Errorf("pin host key of %s: %w", hostname, err)
@@ -149,7 +150,8 @@ func (k *KnownHosts) knownKeyTypes(hostport string) []string {
 	return algos
 }
 
-// probeKey is a public key no host has; checking it lists the keys pinned for a host.
+// probeKey is a public key no host has; checking it lists the keys pinned for a host. Its
+// methods only satisfy ssh.PublicKey; it never verifies anything.
 type probeKey struct{}
 
 func (probeKey) Type() string    { return "clusterctl-probe" }

@@ -45,9 +45,8 @@ func (k *KnownHosts) Pin(hostnames []string, pub ssh.PublicKey) error {
 		return errors.New("pin host key: no hostnames given")
 	}
 	names := normalizeHosts(hostnames)
-	return k.update(func(lines []string) []string {
-		lines = dropHosts(lines, names)
-		return append(lines, knownhosts.Line(names, pub))
+	return k.update(func(lines []string) ([]string, bool) {
+		return append(dropHosts(lines, names), knownhosts.Line(names, pub)), true
 	})
 }
 
@@ -56,12 +55,12 @@ func (k *KnownHosts) Pin(hostnames []string, pub ssh.PublicKey) error {
 // pin would turn into a (false) mismatch alarm.
 func (k *KnownHosts) Forget(hostnames []string) error {
 	names := normalizeHosts(hostnames)
-	return k.update(func(lines []string) []string { return dropHosts(lines, names) })
+	return k.update(func(lines []string) ([]string, bool) { return dropHosts(lines, names), true })
 }
 
 // update rewrites the file with edit applied to its lines, under both the in-process mutex
-// and a cross-process flock.
-func (k *KnownHosts) update(edit func([]string) []string) error {
+// and a cross-process flock; edit reports whether anything changed.
+func (k *KnownHosts) update(edit func([]string) ([]string, bool)) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	unlock, err := k.lockFile()
@@ -73,7 +72,11 @@ func (k *KnownHosts) update(edit func([]string) []string) error {
 	if err != nil {
 		return err
 	}
-	return k.writeLines(edit(lines))
+	lines, changed := edit(lines)
+	if !changed {
+		return nil
+	}
+	return k.writeLines(lines)
 }
 
 // lockFile takes an exclusive advisory lock on a sibling lock file.

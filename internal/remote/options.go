@@ -12,6 +12,8 @@ const (
 	DefaultKeepaliveMaxMiss  = 3
 	DefaultMinBackoff        = 250 * time.Millisecond
 	DefaultMaxBackoff        = 5 * time.Second
+	// DefaultMaxSessions matches sshd's MaxSessions default of 10 sessions per connection.
+	DefaultMaxSessions = 10
 )
 
 // Options configure how connections are made. One Options value is usually shared by every
@@ -53,6 +55,11 @@ type Options struct {
 	// KeepaliveMaxMissed is how many intervals may pass without a reply before the
 	// connection is closed (default DefaultKeepaliveMaxMiss).
 	KeepaliveMaxMissed int
+
+	// MaxSessions bounds the sessions (commands, shells, the SFTP subsystem) open at once on
+	// one connection (default DefaultMaxSessions). sshd refuses sessions beyond its
+	// MaxSessions; callers past the bound wait for a free slot instead of failing.
+	MaxSessions int
 }
 
 // withDefaults returns a copy of o with zero durations replaced by the package defaults.
@@ -77,6 +84,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.KeepaliveMaxMissed <= 0 {
 		o.KeepaliveMaxMissed = DefaultKeepaliveMaxMiss
+	}
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = DefaultMaxSessions
 	}
 	return o
 }

@@ -2,6 +2,7 @@ package remote_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -158,6 +159,41 @@ func TestJumpHostVerifiesBothKeys(t *testing.T) {
 			if master.Accepted() != 2 {
 				t.Errorf("master accepted %d connections after pool.Get(master), want 2", master.Accepted())
 			}
+		})
+	}
+}
+
+func TestSessionLimitsQueueInsteadOfFailing(t *testing.T) {
+	tests := []struct {
+		name      string
+		clientMax int
+	}{
+		{name: "client bound matches server", clientMax: 3},
+		{name: "client bound above server", clientMax: 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			s := e.server(t, sshtest.Config{MaxSessions: 3})
+			o := e.opts()
+			o.MaxSessions = tt.clientMax
+			c, err := remote.Connect(t.Context(), target("node001", s.Addr), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var wg sync.WaitGroup
+			for i := range 12 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res, err := c.Run(t.Context(), fmt.Sprintf("sleep 0.05; echo %d", i))
+					if err != nil || res.Stdout != fmt.Sprintf("%d\n", i) {
+						t.Errorf("command %d: %+v %v", i, res, err)
+					}
+				}()
+			}
+			wg.Wait()
 		})
 	}
 }

@@ -69,7 +69,9 @@ func retry[T any](ctx context.Context, t Target, o Options, attempt func(context
 			actx, cancel = context.WithCancel(ctx)
 		}
 		v, err := attempt(actx)
-		cutShort := actx.Err() != nil
+		// The clock, not actx.Err(): a dial reaching the deadline can return before the
+		// context's own timer has marked it done.
+		cutShort := o.ReadyTimeout > 0 && !time.Now().Before(deadline)
 		cancel()
 		if err == nil {
 			return v, nil

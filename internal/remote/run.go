@@ -44,10 +44,11 @@ func (c *Client) RunWith(ctx context.Context, cmd string, opts RunOpts) (Result,
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("run on %s: %w", c.target.Label(), err)
 	}
-	sess, err := c.conn.NewSession()
+	sess, release, err := c.newSession(ctx)
 	if err != nil {
-		return Result{}, c.connError("open session", err)
+		return Result{}, err
 	}
+	defer release()
 	defer sess.Close()
 
 	var (

@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
 )
 
 // maxConcurrentRequests is how many SFTP reads or writes of one file are in flight at once;
@@ -28,15 +29,52 @@ func (c *Client) SFTP(ctx context.Context) (*sftp.Client, error) {
 	if c.sftp != nil {
 		return c.sftp, nil
 	}
-	sc, err := sftp.NewClient(c.conn,
-		sftp.UseConcurrentWrites(true),
-		sftp.UseConcurrentReads(true),
-		sftp.MaxConcurrentRequestsPerFile(maxConcurrentRequests))
+	// The subsystem runs in a session of its own, which holds one MaxSessions slot for as
+	// long as the SFTP client lives.
+	sess, release, err := c.newSession(ctx)
 	if err != nil {
+		return nil, err
+	}
+	sc, err := startSFTP(sess)
+	if err != nil {
+		sess.Close()
+		release()
 		return nil, c.connError("start sftp", err)
 	}
 	c.sftp = sc
+	c.sftpClose = func() {
+		sc.Close()
+		sess.Close()
+		release()
+	}
 	return sc, nil
+}
+
+// startSFTP starts the sftp subsystem on sess and speaks SFTP over its pipes.
+func startSFTP(sess *ssh.Session) (*sftp.Client, error) {
+	w, err := sess.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	r, err := sess.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := sess.RequestSubsystem("sftp"); err != nil {
+		return nil, err
+	}
+	return sftp.NewClientPipe(r, w,
+		sftp.UseConcurrentWrites(true),
+		sftp.UseConcurrentReads(true),
+		sftp.MaxConcurrentRequestsPerFile(maxConcurrentRequests))
+}
+
+// closeSFTP ends the cached SFTP client and its session; the caller holds sftpMu.
+func (c *Client) closeSFTP() {
+	if c.sftpClose != nil {
+		c.sftpClose()
+	}
+	c.sftp, c.sftpClose = nil, nil
 }
 
 // resetSFTP drops a cached SFTP client whose subsystem has gone away, so the next call
@@ -48,8 +86,7 @@ func (c *Client) resetSFTP(sc *sftp.Client, err error) {
 	c.sftpMu.Lock()
 	defer c.sftpMu.Unlock()
 	if c.sftp == sc {
-		sc.Close()
-		c.sftp = nil
+		c.closeSFTP()
 	}
 }
 

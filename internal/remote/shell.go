@@ -33,10 +33,11 @@ type ShellOpts struct {
 // as with any terminal program that does not own its input; it ends at stdin's next input
 // or EOF.
 func (c *Client) Shell(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, opts ShellOpts) (int, error) {
-	sess, err := c.conn.NewSession()
+	sess, release, err := c.newSession(ctx)
 	if err != nil {
-		return -1, c.connError("open session", err)
+		return -1, err
 	}
+	defer release()
 	defer sess.Close()
 
 	fd, isTTY := terminalFd(stdin)

@@ -25,6 +25,9 @@ type Config struct {
 	Dir string
 	// OnWindowChange is called for every window-change request (columns, rows).
 	OnWindowChange func(cols, rows int)
+	// MaxSessions, when positive, refuses session channels beyond that many open at once on
+	// one connection, as sshd's MaxSessions does.
+	MaxSessions int
 }
 
 // Server is a running test server.
@@ -135,16 +138,24 @@ func (s *Server) handleConn(c net.Conn) {
 	go ssh.DiscardRequests(reqs) // answers keepalive@openssh.com with "failure", as sshd does
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	var open atomic.Int64
 	for nc := range chans {
 		switch nc.ChannelType() {
 		case "session":
+			if n := open.Add(1); s.cfg.MaxSessions > 0 && n > int64(s.cfg.MaxSessions) {
+				open.Add(-1)
+				_ = nc.Reject(ssh.Prohibited, "too many sessions")
+				continue
+			}
 			ch, chReqs, err := nc.Accept()
 			if err != nil {
+				open.Add(-1)
 				continue
 			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				defer open.Add(-1)
 				s.handleSession(ch, chReqs)
 			}()
 		case "direct-tcpip":

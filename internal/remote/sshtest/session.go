@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/creack/pty"
@@ -28,6 +29,9 @@ type windowChange struct {
 type running struct {
 	signal func(syscall.Signal)
 	resize func(cols, rows uint32)
+	// finish waits for the end and reports it to the client; it runs only after the request
+	// that started it was answered, or a fast command's exit could overtake the reply.
+	finish func()
 	done   chan struct{}
 }
 
@@ -108,6 +112,10 @@ func (s *Server) handleSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 		if req.WantReply {
 			_ = req.Reply(ok, nil)
 		}
+		if ok && proc != nil && proc.finish != nil {
+			go proc.finish()
+			proc.finish = nil
+		}
 	}
 	if proc != nil {
 		proc.signal(syscall.SIGKILL)
@@ -131,15 +139,16 @@ func startPipes(cmd *exec.Cmd, ch ssh.Channel) (*running, error) {
 		_, _ = io.Copy(stdin, ch)
 		stdin.Close()
 	}()
-	r := &running{done: make(chan struct{}), signal: func(sig syscall.Signal) {
-		_ = syscall.Kill(-cmd.Process.Pid, sig)
-	}}
-	go func() {
+	r := &running{done: make(chan struct{})}
+	var reaped atomic.Bool
+	r.signal = signalGroup(cmd, &reaped)
+	r.finish = func() {
 		defer close(r.done)
 		_ = cmd.Wait()
+		reaped.Store(true)
 		sendExit(ch, cmd.ProcessState)
 		ch.Close()
-	}()
+	}
 	return r, nil
 }
 
@@ -159,7 +168,6 @@ func startPTY(cmd *exec.Cmd, ch ssh.Channel, pr *ptyRequest) (*running, error) {
 	var mu sync.Mutex
 	closed := false
 	r := &running{done: make(chan struct{}),
-		signal: func(sig syscall.Signal) { _ = syscall.Kill(-cmd.Process.Pid, sig) },
 		resize: func(cols, rows uint32) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -167,9 +175,12 @@ func startPTY(cmd *exec.Cmd, ch ssh.Channel, pr *ptyRequest) (*running, error) {
 				_ = pty.Setsize(ptmx, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)})
 			}
 		}}
-	go func() {
+	var reaped atomic.Bool
+	r.signal = signalGroup(cmd, &reaped)
+	r.finish = func() {
 		defer close(r.done)
 		_ = cmd.Wait()
+		reaped.Store(true)
 		<-out
 		mu.Lock()
 		closed = true
@@ -177,7 +188,7 @@ func startPTY(cmd *exec.Cmd, ch ssh.Channel, pr *ptyRequest) (*running, error) {
 		mu.Unlock()
 		sendExit(ch, cmd.ProcessState)
 		ch.Close()
-	}()
+	}
 	return r, nil
 }
 
@@ -188,7 +199,7 @@ func (s *Server) startSFTP(ch ssh.Channel) *running {
 		opts = append(opts, sftp.WithServerWorkingDirectory(s.cfg.Dir))
 	}
 	r := &running{done: make(chan struct{}), signal: func(syscall.Signal) { ch.Close() }}
-	go func() {
+	r.finish = func() {
 		defer close(r.done)
 		srv, err := sftp.NewServer(ch, opts...)
 		if err == nil {
@@ -197,8 +208,18 @@ func (s *Server) startSFTP(ch ssh.Channel) *running {
 		}
 		sendExit(ch, nil)
 		ch.Close()
-	}()
+	}
 	return r
+}
+
+// signalGroup returns a function signalling cmd's process group until reaped is set. The
+// group is not signalled after the process was reaped, when its id may belong to another.
+func signalGroup(cmd *exec.Cmd, reaped *atomic.Bool) func(syscall.Signal) {
+	return func(sig syscall.Signal) {
+		if !reaped.Load() {
+			_ = syscall.Kill(-cmd.Process.Pid, sig)
+		}
+	}
 }
 
 // sendExit reports how the process ended: exit-status, or exit-signal when it was killed.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/clusterctl/clusterctl/internal/cloud"
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/ui"
 	"github.com/clusterctl/clusterctl/plugins"
@@ -28,10 +29,11 @@ type app struct {
 	logger  *slog.Logger
 
 	// global flags
-	configFlag string
-	region     string
-	debug      bool
-	output     string
+	configFlag  string
+	region      string
+	debug       bool
+	output      string
+	concurrency int
 
 	cfg *config.Config
 
@@ -40,6 +42,8 @@ type app struct {
 	pollInterval time.Duration
 	waitTimeout  time.Duration
 	publicIP     func(context.Context) (netip.Addr, error)
+	builtinSSH   bool // use the built-in SSH client even when ssh is installed
+	providerSeam func(context.Context) (cloud.Provider, error)
 }
 
 // run is the whole CLI minus the process: main calls it with the real streams and tests call it

@@ -61,6 +61,9 @@ func (a *app) ec2Provider(ctx context.Context, aws config.AWSInfo) (*ec2.Provide
 
 // provider returns the provider for commands that name a cluster or need the cloud.
 func (a *app) provider(ctx context.Context) (cloud.Provider, error) {
+	if a.providerSeam != nil {
+		return a.providerSeam(ctx)
+	}
 	aws, err := a.awsInfo(ctx)
 	if err != nil {
 		return nil, err

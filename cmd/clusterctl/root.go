@@ -31,6 +31,7 @@ func newRootCmd(a *app) *cobra.Command {
 	pf.StringVarP(&a.region, "region", "r", "", "AWS region (default: AWS_REGION_NAME in [aws info], else the AWS SDK's)")
 	pf.BoolVar(&a.debug, "debug", false, "print debug messages on stderr too (they always go to the log file); -d before the command works too")
 	pf.StringVar(&a.output, "output", "text", "output format: text or json")
+	pf.IntVar(&a.concurrency, "concurrency", 32, "nodes worked on at once in per-node steps")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if _, err := a.format(); err != nil {
@@ -46,7 +47,8 @@ func newRootCmd(a *app) *cobra.Command {
 	root.AddCommand(newConfigCmd(a), newStartCmd(a), newStopCmd(a), newTerminateCmd(a), newListClustersCmd(a),
 		newListInstancesCmd(a), newListSpotsCmd(a), newListKeyPairsCmd(a), newCreateKeyCmd(a), newRemoveKeyCmd(a),
 		newCreateVolumeCmd(a), newListVolumesCmd(a), newRemoveVolumeCmd(a), newSpotHistoryCmd(a),
-		newListRegionsCmd(a), newListZonesCmd(a), newListImagesCmd(a), newListPublicCmd(a), newShowConsoleCmd(a))
+		newListRegionsCmd(a), newListZonesCmd(a), newListImagesCmd(a), newListPublicCmd(a), newShowConsoleCmd(a),
+		newSSHMasterCmd(a), newSSHNodeCmd(a), newSSHInstanceCmd(a), newPutCmd(a), newGetCmd(a))
 	root.CompletionOptions.HiddenDefaultCmd = false
 	return root
 }

@@ -61,18 +61,27 @@ func NewProgress(s *Streams, total int64, description string) *Progress {
 // Write counts len(b) bytes and redraws the bar. It never fails before Close: a display
 // problem must not abort the transfer it describes.
 func (p *Progress) Write(b []byte) (int, error) {
+	if err := p.Add(int64(len(b))); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// Add counts n more bytes, for transfers that report progress as numbers rather than through a
+// writer.
+func (p *Progress) Add(n int64) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		return 0, fmt.Errorf("write progress: %w", os.ErrClosed)
+		return fmt.Errorf("write progress: %w", os.ErrClosed)
 	}
-	p.written += int64(len(b))
-	p.pending += int64(len(b))
+	p.written += n
+	p.pending += n
 	if now := time.Now(); now.Sub(p.lastDraw) >= progressRedraw {
 		p.lastDraw = now
 		p.drawLocked()
 	}
-	return len(b), nil
+	return nil
 }
 
 // drawLocked hands the bytes counted since the last draw to the bar, which redraws. Its errors

@@ -1,0 +1,123 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/remote"
+)
+
+// Access is what it takes to reach a cluster's nodes over SSH: its instances as they are now,
+// the key to log in with and the pinned host keys (rebuilt from the provider, so any machine
+// with credentials can connect, verified).
+type Access struct {
+	Tag        string
+	Record     Record
+	Instances  []cloud.Instance
+	KnownHosts *remote.KnownHosts
+	KeyFile    string
+	LoginUser  string
+}
+
+// Access loads a cluster for SSH work. keyFile maps the cluster's key pair name to the local
+// private key (from the config's [key NAME] sections); it may return "".
+func (e *Engine) Access(ctx context.Context, tag string, keyFile func(keyName string) string) (*Access, error) {
+	cl, err := e.Provider.GetCluster(ctx, tag)
+	if errors.Is(err, cloud.ErrNotFound) {
+		return nil, e.NotFound(ctx, tag)
+	} else if err != nil {
+		return nil, err
+	}
+	rec, err := DecodeRecord(cl.Recorded)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", tag, err)
+	}
+	insts, err := e.Provider.Instances(ctx, tag)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.pinHostKeys(tag, insts, nil); err != nil {
+		return nil, err
+	}
+	a := &Access{Tag: tag, Record: rec, Instances: insts, KnownHosts: e.KnownHosts(tag), LoginUser: rec.LoginUser}
+	if a.LoginUser == "" {
+		a.LoginUser = e.Provider.Capabilities().DefaultLoginUser
+	}
+	if keyFile != nil {
+		a.KeyFile = keyFile(rec.KeyName)
+	}
+	if a.KeyFile == "" {
+		a.KeyFile = ClusterKeyPath(e.StateDir, tag)
+	}
+	return a, nil
+}
+
+// Master returns the cluster's master instance.
+func (a *Access) Master() (cloud.Instance, error) {
+	for _, in := range a.Instances {
+		if in.Role == cloud.RoleMaster {
+			return in, nil
+		}
+	}
+	return cloud.Instance{}, fmt.Errorf("cluster %s has no master instance", a.Tag)
+}
+
+// Find resolves a node by alias, instance id, address or DNS name; a number n means node n
+// (0 is the master), as StarCluster's docs promised.
+func (a *Access) Find(node string) (cloud.Instance, error) {
+	if n, err := strconv.Atoi(node); err == nil && n >= 0 {
+		if n == 0 {
+			return a.Master()
+		}
+		node = Prefixed(a.Tag, NodeAlias(n), a.Record.DNSPrefix)
+	}
+	for _, in := range a.Instances {
+		for _, id := range []string{in.Alias, in.ID, in.PrivateIP, in.PublicIP, in.PublicDNS} {
+			if id != "" && id == node {
+				return in, nil
+			}
+		}
+	}
+	names := make([]string, 0, len(a.Instances))
+	for _, in := range a.Instances {
+		names = append(names, in.Alias)
+	}
+	return cloud.Instance{}, fmt.Errorf("cluster %s has no node %q (nodes: %s): %w", a.Tag, node, strings.Join(names, ", "), ErrNodeNotFound)
+}
+
+// ErrNodeNotFound matches a node name no instance of the cluster answers to.
+var ErrNodeNotFound = errors.New("node not found")
+
+// Target is how to reach an instance as user (the login user when empty): directly when it has
+// an address this machine can reach, through the master when it only has a private address
+// and the master has a public one.
+func (a *Access) Target(in cloud.Instance, user string) (remote.Target, error) {
+	if in.State != cloud.StateRunning {
+		return remote.Target{}, fmt.Errorf("%s (%s) is %s, not running", in.Alias, in.ID, in.State)
+	}
+	if user == "" {
+		user = a.LoginUser
+	}
+	t := remote.Target{Name: in.Alias, Addr: in.Addr(), User: user}
+	if in.PublicIP == "" && in.Role != cloud.RoleMaster {
+		if m, err := a.Master(); err == nil && m.PublicIP != "" {
+			jump := remote.Target{Name: m.Alias, Addr: m.PublicIP, User: a.LoginUser}
+			t.Jump = &jump
+		}
+	}
+	return t, nil
+}
+
+// Options are the SSH options for this cluster: its key and its pinned host keys.
+func (a *Access) Options() remote.Options {
+	return remote.Options{KeyFile: a.KeyFile, KnownHosts: a.KnownHosts}
+}
+
+// ClusterKeyPath is the key clusterctl generates for a local cluster started without KEYNAME.
+func ClusterKeyPath(stateDir, tag string) string {
+	return stateDir + "/keys/" + tag
+}

@@ -119,7 +119,7 @@ func TestCatalogCommands(t *testing.T) {
 	}
 	e.must("listimages")
 
-	e.must("start", "-s", "2", "--bid", "0.2", "cat")
+	e.must("start", "-o", "-s", "2", "--bid", "0.2", "cat")
 	r = e.must("listinstances")
 	if strings.Count(r.out, "cat ") < 2 || !strings.Contains(r.out, "master") {
 		t.Errorf("listinstances: %s", r.out)

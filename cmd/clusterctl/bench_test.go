@@ -13,7 +13,7 @@ func BenchmarkStartAPICalls(b *testing.B) {
 	for range b.N {
 		for _, n := range []int{2, 50} {
 			e := newAWSEnv(b, smallCluster(""))
-			e.must("start", "-s", fmt.Sprint(n), "bench")
+			e.must("start", "-o", "-s", fmt.Sprint(n), "bench")
 			counts[n] = e.calls.Snapshot()
 		}
 	}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
@@ -58,6 +60,7 @@ func newStopCmd(a *app) *cobra.Command {
 				if err := confirmed(a, yes, fmt.Sprintf("Stop cluster %s?", tag)); err != nil {
 					return err
 				}
+				a.shutdownHooks(cmd.Context(), eng, tag)
 				if err := eng.Stop(cmd.Context(), tag, terminateSpot); err != nil {
 					return err
 				}
@@ -96,6 +99,7 @@ func newTerminateCmd(a *app) *cobra.Command {
 				if err := confirmed(a, yes, fmt.Sprintf("Terminate cluster %s? Its instances and their root disks are deleted (volumes are kept).", tag)); err != nil {
 					return err
 				}
+				a.shutdownHooks(cmd.Context(), eng, tag)
 				err := eng.Terminate(cmd.Context(), tag)
 				switch {
 				case errors.Is(err, cluster.ErrClusterNotFound):
@@ -193,4 +197,14 @@ func firstNonEmpty(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// shutdownHooks runs the cluster's plugins' on-shutdown hooks before it stops or goes away. It
+// is best effort and bounded: an unreachable cluster must still stop, so failures only warn.
+func (a *app) shutdownHooks(ctx context.Context, eng *cluster.Engine, tag string) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := eng.Shutdown(ctx, tag, a.setupOptions(ctx)); err != nil && !errors.Is(err, cluster.ErrClusterNotFound) {
+		a.streams.Status().Warnf("plugins' shutdown hooks failed (continuing): %v", err)
+	}
 }

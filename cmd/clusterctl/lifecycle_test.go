@@ -22,8 +22,8 @@ import (
 // moto holds after each step.
 func TestStartListStopTerminate(t *testing.T) {
 	e := newAWSEnv(t, smallCluster(""))
-	r := e.must("start", "demo")
-	if !strings.Contains(r.errOut, "✓ cluster demo is running: 3 instances") {
+	r := e.must("start", "-o", "demo")
+	if !strings.Contains(r.errOut, "✓ cluster demo is running (not set up: -o): 3 instances") {
 		t.Fatalf("start output: %s", r.errOut)
 	}
 
@@ -100,7 +100,7 @@ func TestStartListStopTerminate(t *testing.T) {
 		t.Fatalf("listclusters json: %v %s", err, r.out)
 	}
 
-	if r := e.cli("start", "demo"); r.code == 0 || !strings.Contains(r.errOut, "already exists") || !strings.Contains(r.errOut, "start -x demo") {
+	if r := e.cli("start", "-o", "demo"); r.code == 0 || !strings.Contains(r.errOut, "already exists") || !strings.Contains(r.errOut, "start -x demo") {
 		t.Errorf("second start must refuse and advise: %+v", r)
 	}
 
@@ -110,7 +110,7 @@ func TestStartListStopTerminate(t *testing.T) {
 			t.Errorf("%s is %s after stop", aws.ToString(in.InstanceId), in.State.Name)
 		}
 	}
-	e.must("start", "-x", "demo")
+	e.must("start", "-o", "-x", "demo")
 	running := 0
 	for _, in := range e.instances("demo") {
 		if in.State.Name == types.InstanceStateNameRunning {
@@ -146,7 +146,7 @@ func TestStartListStopTerminate(t *testing.T) {
 // TestSpotStart: with a bid, workers are spot and the master on-demand.
 func TestSpotStart(t *testing.T) {
 	e := newAWSEnv(t, smallCluster(""))
-	r := e.must("start", "--bid", "0.05", "spotty")
+	r := e.must("start", "-o", "--bid", "0.05", "spotty")
 	if !strings.Contains(r.errOut, "spot instances are not guaranteed") {
 		t.Errorf("no spot warning: %s", r.errOut)
 	}
@@ -193,10 +193,10 @@ KEYNAME = ghost
 KEY_LOCATION = ~/.ssh/mykey.rsa
 `))
 	cases := []struct{ args, want []string }{
-		{[]string{"start", "-c", "badimage", "x1"}, []string{"ami-0000000000000bad1"}},
-		{[]string{"start", "-c", "nokey", "x2"}, []string{"ghost"}},
-		{[]string{"start", "-c", "small", "x3"}, []string{"vol-0000000000000dead"}},
-		{[]string{"start", "-c", "small", "-s", "two", "x4"}, []string{`CLUSTER_SIZE must be a whole number, got "two"`, "command line"}},
+		{[]string{"start", "-o", "-c", "badimage", "x1"}, []string{"ami-0000000000000bad1"}},
+		{[]string{"start", "-o", "-c", "nokey", "x2"}, []string{"ghost"}},
+		{[]string{"start", "-o", "-c", "small", "x3"}, []string{"vol-0000000000000dead"}},
+		{[]string{"start", "-o", "-c", "small", "-s", "two", "x4"}, []string{`CLUSTER_SIZE must be a whole number, got "two"`, "command line"}},
 	}
 	for _, c := range cases {
 		r := e.cli(c.args...)
@@ -225,7 +225,7 @@ KEY_LOCATION = ~/.ssh/mykey.rsa
 func TestStartFailsAfterLaunch(t *testing.T) {
 	e := newAWSEnv(t, smallCluster("NODE_INSTANCE_TYPE = t3.small:1, t3.micro\n"))
 	e.extra = append(e.extra, failNth("RunInstances", 2))
-	r := e.cli("start", "half")
+	r := e.cli("start", "-o", "half")
 	if r.code == 0 {
 		t.Fatal("start succeeded despite the injected failure")
 	}
@@ -238,7 +238,7 @@ func TestStartFailsAfterLaunch(t *testing.T) {
 		t.Fatalf("want the master left in place, got %d instances", n)
 	}
 	e.extra = nil
-	e.must("start", "-x", "half")
+	e.must("start", "-o", "-x", "half")
 	if n := len(e.instances("half")); n != 3 {
 		t.Fatalf("start -x must launch the missing nodes: %d instances", n)
 	}
@@ -252,7 +252,7 @@ func TestStartFailsAfterLaunch(t *testing.T) {
 // failed address lookup stops the start instead of opening SSH to the world.
 func TestDryRunAndSSHLookup(t *testing.T) {
 	e := newAWSEnv(t, smallCluster("SPOT_BID = 0.04\n"))
-	r := e.must("start", "--dry-run", "-s", "5", "plan")
+	r := e.must("start", "-o", "--dry-run", "-s", "5", "plan")
 	for _, want := range []string{"master", "4", "spot", "0.04 USD/h", "node001 .. node004", "203.0.113.7/32", "198.51.100.0/24"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("plan lacks %q:\n%s", want, r.out)
@@ -262,7 +262,7 @@ func TestDryRunAndSSHLookup(t *testing.T) {
 		t.Error("dry run created something")
 	}
 	e.ip = func(context.Context) (netip.Addr, error) { return netip.Addr{}, errLookup }
-	r = e.cli("start", "nolookup")
+	r = e.cli("start", "-o", "nolookup")
 	if r.code == 0 || !strings.Contains(r.errOut, "set SSH_CIDR") {
 		t.Errorf("failed lookup: %+v", r)
 	}
@@ -277,7 +277,7 @@ func TestRunInstancesCallsDoNotGrowWithNodes(t *testing.T) {
 	counts := map[int]map[string]int{}
 	for _, n := range []int{2, 50} {
 		e := newAWSEnv(t, smallCluster(""))
-		e.must("start", "-s", itoa(n), "scale")
+		e.must("start", "-o", "-s", itoa(n), "scale")
 		counts[n] = e.calls.Snapshot()
 		if got := len(e.instances("scale")); got != n {
 			t.Fatalf("want %d instances, got %d", n, got)
@@ -298,7 +298,7 @@ func TestUnfulfilledSpotCancelled(t *testing.T) {
 	e := newAWSEnv(t, smallCluster(""))
 	e.extra = append(e.extra, spotStaysPending())
 	e.timeout = 400 * time.Millisecond
-	r := e.cli("start", "--bid", "0.01", "starved")
+	r := e.cli("start", "-o", "--bid", "0.01", "starved")
 	if r.code == 0 {
 		t.Fatal("start succeeded with unfulfilled spot capacity")
 	}
@@ -328,7 +328,7 @@ func TestTerminateKeepsVolumes(t *testing.T) {
 	if err := os.WriteFile(e.config, append(data, extra...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e.must("start", "keep")
+	e.must("start", "-o", "keep")
 	state := func() (string, string) {
 		out, err := e.raw.DescribeVolumes(context.Background(), &awsec2.DescribeVolumesInput{VolumeIds: []string{vol}})
 		if err != nil || len(out.Volumes) != 1 {

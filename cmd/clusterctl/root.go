@@ -48,7 +48,8 @@ func newRootCmd(a *app) *cobra.Command {
 		newListInstancesCmd(a), newListSpotsCmd(a), newListKeyPairsCmd(a), newCreateKeyCmd(a), newRemoveKeyCmd(a),
 		newCreateVolumeCmd(a), newListVolumesCmd(a), newRemoveVolumeCmd(a), newSpotHistoryCmd(a),
 		newListRegionsCmd(a), newListZonesCmd(a), newListImagesCmd(a), newListPublicCmd(a), newShowConsoleCmd(a),
-		newSSHMasterCmd(a), newSSHNodeCmd(a), newSSHInstanceCmd(a), newPutCmd(a), newGetCmd(a))
+		newSSHMasterCmd(a), newSSHNodeCmd(a), newSSHInstanceCmd(a), newPutCmd(a), newGetCmd(a),
+		newAddNodeCmd(a), newRemoveNodeCmd(a), newRestartCmd(a), newRunPluginCmd(a))
 	root.CompletionOptions.HiddenDefaultCmd = false
 	return root
 }

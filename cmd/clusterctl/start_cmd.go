@@ -131,7 +131,8 @@ func runStart(cmd *cobra.Command, a *app, o *startOptions, tag string) error {
 	}
 	eng := a.engine(p)
 	res, err := eng.Start(ctx, cluster.StartOptions{Tag: tag, Template: tpl, NoCreate: o.noCreate,
-		ValidateOnly: o.validateOnly, DryRun: o.dryRun, ProviderName: p.Name()})
+		ValidateOnly: o.validateOnly, DryRun: o.dryRun, ProviderName: p.Name(), CreateOnly: o.createOnly,
+		Setup: a.setupOptions(ctx)})
 	if err != nil {
 		return err
 	}
@@ -142,11 +143,15 @@ func runStart(cmd *cobra.Command, a *app, o *startOptions, tag string) error {
 		a.streams.Status().Donef("template %s is ready to launch as %s", tpl.Name, tag)
 		return nil
 	}
-	a.streams.Status().Donef("cluster %s is running: %s", tag, plural(len(res.Instances), "instance"))
+	what := "is ready"
+	if o.createOnly {
+		what = "is running (not set up: -o)"
+	}
+	a.streams.Status().Donef("cluster %s %s: %s", tag, what, plural(len(res.Instances), "instance"))
 	if err := printInstances(a, res.Instances); err != nil {
 		return err
 	}
-	a.streams.Status().Infof("List it with `clusterctl listclusters %s`; remove it with `clusterctl terminate %s`.", tag, tag)
+	a.streams.Status().Infof("Log in with `clusterctl sshmaster %s`; remove it with `clusterctl terminate %s`.", tag, tag)
 	return nil
 }
 

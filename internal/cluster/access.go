@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -119,5 +120,5 @@ func (a *Access) Options() remote.Options {
 
 // ClusterKeyPath is the key clusterctl generates for a local cluster started without KEYNAME.
 func ClusterKeyPath(stateDir, tag string) string {
-	return stateDir + "/keys/" + tag
+	return filepath.Join(stateDir, "keys", tag)
 }

@@ -100,6 +100,7 @@ func (e *Engine) Terminate(ctx context.Context, tag string) error {
 		}
 	}
 	e.forgetHosts(tag)
+	e.forgetClusterKey(tag)
 	return nil
 }
 

@@ -27,6 +27,10 @@ type StartOptions struct {
 	DryRun bool
 	// ProviderName is recorded with the cluster.
 	ProviderName string
+	// CreateOnly launches without setting the cluster up (start -o).
+	CreateOnly bool
+	// Setup carries what cluster setup needs.
+	Setup SetupOptions
 }
 
 // Result is what a start produced.
@@ -41,7 +45,7 @@ type Result struct {
 // exists and how to resume or clean up.
 func (e *Engine) Start(ctx context.Context, o StartOptions) (*Result, error) {
 	if o.NoCreate {
-		return e.resume(ctx, o.Tag)
+		return e.resume(ctx, o)
 	}
 	t := o.Template
 	if err := CheckTag(o.Tag, t.DNSPrefix); err != nil {
@@ -58,7 +62,12 @@ func (e *Engine) Start(ctx context.Context, o StartOptions) (*Result, error) {
 	}
 	rec := NewRecord(t, o.ProviderName, cidrs, e.now(), e.Secret)
 	plan := NewPlan(o.Tag, rec)
-	boot, err := bootConfig(t)
+	if t.KeyName == "" {
+		if err := e.ensureClusterKey(o.Tag); err != nil {
+			return nil, err
+		}
+	}
+	boot, err := bootConfig(t, ClusterKeyPath(e.StateDir, o.Tag))
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +81,7 @@ func (e *Engine) Start(ctx context.Context, o StartOptions) (*Result, error) {
 	}
 	var cl cloud.Cluster
 	if err := e.step(ctx, "create security group "+cloud.GroupPrefix+o.Tag, func(ctx context.Context, _ *ui.Step) error {
-		cl, err = e.Provider.CreateCluster(ctx, cloud.GroupSpec{Tag: o.Tag, Rules: rec.Rules, Recorded: rec.Encode(), VPCID: ""})
+		cl, err = e.Provider.CreateCluster(ctx, cloud.GroupSpec{Tag: o.Tag, Rules: rec.Rules, Recorded: rec.Encode(), Mounts: mounts(rec)})
 		return err
 	}); err != nil {
 		return nil, err
@@ -81,12 +90,18 @@ func (e *Engine) Start(ctx context.Context, o StartOptions) (*Result, error) {
 	if err != nil {
 		return nil, e.partial(ctx, o.Tag, err)
 	}
+	if !o.CreateOnly {
+		if err := e.Setup(ctx, o.Tag, o.Setup); err != nil {
+			return nil, e.partial(ctx, o.Tag, err)
+		}
+	}
 	return res, nil
 }
 
 // resume continues a cluster that exists: stopped instances are started and planned instances
 // that are missing (a start that stopped half way) are launched.
-func (e *Engine) resume(ctx context.Context, tag string) (*Result, error) {
+func (e *Engine) resume(ctx context.Context, o StartOptions) (*Result, error) {
+	tag := o.Tag
 	cl, err := e.Provider.GetCluster(ctx, tag)
 	if errors.Is(err, cloud.ErrNotFound) {
 		return nil, e.NotFound(ctx, tag)
@@ -118,11 +133,32 @@ func (e *Engine) resume(ctx context.Context, tag string) (*Result, error) {
 		}
 	}
 	boot := cloud.BootConfig{LoginUser: rec.LoginUser}
+	if kf := o.Setup.keyFile(rec.KeyName); kf != "" {
+		if pub, err := AuthorizedKey(kf); err == nil && pub != "" {
+			boot.AuthorizedKeys = []string{pub}
+		}
+	} else if pub, err := AuthorizedKey(ClusterKeyPath(e.StateDir, tag)); err == nil && pub != "" {
+		boot.AuthorizedKeys = []string{pub}
+	}
 	res, err := e.launch(ctx, cl, plan, plan.Missing(existing), boot)
 	if err != nil {
 		return nil, e.partial(ctx, tag, err)
 	}
+	if !o.CreateOnly {
+		if err := e.Setup(ctx, tag, o.Setup); err != nil {
+			return nil, e.partial(ctx, tag, err)
+		}
+	}
 	return res, nil
+}
+
+// mounts are the paths every node shares: /home and the volumes' mount paths.
+func mounts(r Record) []cloud.Mount {
+	out := []cloud.Mount{{Path: "/home"}}
+	for _, v := range r.Volumes {
+		out = append(out, cloud.Mount{Path: v.MountPath, VolumeID: v.ID})
+	}
+	return out
 }
 
 // launch creates the given groups (the master's first, so the workers can follow it into its
@@ -356,11 +392,16 @@ func keyFile(t *config.Template) string {
 }
 
 // bootConfig reads what every instance gets at first boot: the login user, the user's public
-// key, and the USERDATA_SCRIPTS. Missing files are reported before anything is launched.
-func bootConfig(t *config.Template) (cloud.BootConfig, error) {
+// key (the template's key, else the cluster's own key file), and the USERDATA_SCRIPTS. Missing
+// files are reported before anything is launched.
+func bootConfig(t *config.Template, clusterKey string) (cloud.BootConfig, error) {
 	b := cloud.BootConfig{LoginUser: t.LoginUser}
 	var errs []error
-	if kf := keyFile(t); kf != "" {
+	kf := keyFile(t)
+	if kf == "" {
+		kf = clusterKey
+	}
+	if kf != "" {
 		pub, err := AuthorizedKey(kf)
 		if err != nil {
 			errs = append(errs, err)

@@ -1,0 +1,178 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/scheduler/sge"
+	"github.com/clusterctl/clusterctl/internal/setup"
+	"github.com/clusterctl/clusterctl/plugins"
+)
+
+// SSHReadyTimeout bounds how long setup waits for a booting node to accept SSH.
+const SSHReadyTimeout = 10 * time.Minute
+
+// SetupOptions carry what setup needs beyond the cluster's record.
+type SetupOptions struct {
+	// KeyFile maps the cluster's key pair to the local private key.
+	KeyFile func(keyName string) string
+	// Secrets are plugin parameters left out of the record (secret ones), by plugin name,
+	// taken from the config when it is at hand.
+	Secrets map[string]map[string]any
+	// Concurrency bounds per-node work (--concurrency).
+	Concurrency int
+}
+
+// keyFile is the local private key of a key pair, or "".
+func (o SetupOptions) keyFile(name string) string {
+	if o.KeyFile == nil || name == "" {
+		return ""
+	}
+	return o.KeyFile(name)
+}
+
+// session is a cluster prepared for setup work: its access, the setup view of it, and the
+// connection pool to close afterwards.
+type session struct {
+	acc   *Access
+	c     *setup.Cluster
+	close func()
+}
+
+// openSession loads a cluster and builds the setup view of its running nodes.
+func (e *Engine) openSession(ctx context.Context, tag string, o SetupOptions) (*session, error) {
+	acc, err := e.Access(ctx, tag, o.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	opts := acc.Options()
+	opts.ReadyTimeout = SSHReadyTimeout
+	pool := remote.NewPool(opts)
+	c := &setup.Cluster{Tag: tag, User: acc.Record.ClusterUser, Shell: acc.Record.ClusterShell,
+		SharedFS: e.Provider.Capabilities().SharedFilesystem, HostKeys: map[string]string{},
+		DisableQueue: acc.Record.DisableQueue, Pool: pool, Concurrency: o.Concurrency, Status: e.Status, Log: e.log()}
+	if pub, err := AuthorizedKey(acc.KeyFile); err == nil && pub != "" {
+		c.UserKeys = []string{pub}
+	}
+	for _, in := range acc.Instances {
+		if in.State != cloud.StateRunning {
+			continue
+		}
+		t, err := acc.Target(in, "")
+		if err != nil {
+			pool.Close()
+			return nil, err
+		}
+		c.Nodes = append(c.Nodes, &setup.Node{Instance: in, Target: t})
+		c.HostKeys[in.Alias] = in.HostKey
+	}
+	if err := e.setupVolumes(ctx, acc.Record, c); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := configurePlugins(acc.Record, o.Secrets, c); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &session{acc: acc, c: c, close: func() { _ = pool.Close() }}, nil
+}
+
+// setupVolumes describes the record's volumes for setup, asking the provider which were made
+// by createvolume (and may be formatted when empty).
+func (e *Engine) setupVolumes(ctx context.Context, r Record, c *setup.Cluster) error {
+	if len(r.Volumes) == 0 {
+		return nil
+	}
+	ids := make([]string, len(r.Volumes))
+	for i, v := range r.Volumes {
+		ids[i] = v.ID
+	}
+	vols, err := e.Provider.Volumes(ctx, cloud.VolumeFilter{IDs: ids})
+	if err != nil {
+		return err
+	}
+	format := map[string]bool{}
+	for _, v := range vols {
+		format[v.ID] = v.Tags[cloud.TagFormat] == "true"
+	}
+	for i, v := range r.Volumes {
+		c.Volumes = append(c.Volumes, setup.Volume{ID: v.ID, Name: v.Name, MountPath: v.MountPath,
+			Device: VolumeDevice(r.Volumes, i), Partition: v.Partition, Format: format[v.ID]})
+	}
+	return nil
+}
+
+// configurePlugins builds the scheduler (Grid Engine, shaped by an sge plugin section when the
+// template lists one) and the plugins in config order.
+func configurePlugins(r Record, secrets map[string]map[string]any, c *setup.Cluster) error {
+	sched := sge.New(sge.Settings{MasterIsExecHost: true})
+	for _, rp := range r.Plugins {
+		params := plugins.Params{}
+		for k, v := range rp.Params {
+			params[k] = v
+		}
+		for k, v := range secrets[rp.Name] {
+			params[k] = v
+		}
+		if plugins.IsScheduler(rp.Builtin) {
+			sched = sge.New(sge.Settings{MasterIsExecHost: params.Bool("master_is_exec_host", true), SlotsPerHost: params.Int("slots_per_host", 0)})
+			continue
+		}
+		p, err := plugins.New(rp.Builtin, params)
+		if err != nil {
+			return fmt.Errorf("plugin %s: %w", rp.Name, err)
+		}
+		c.Plugins = append(c.Plugins, p)
+	}
+	c.Scheduler = sched
+	return nil
+}
+
+// Setup configures every running node of a cluster (start, start -x, restart all end here).
+func (e *Engine) Setup(ctx context.Context, tag string, o SetupOptions) error {
+	s, err := e.openSession(ctx, tag, o)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	return setup.Run(ctx, s.c)
+}
+
+// RunPlugin runs one plugin of the cluster (runplugin), by its [plugin] section name.
+func (e *Engine) RunPlugin(ctx context.Context, tag, name string, o SetupOptions) error {
+	s, err := e.openSession(ctx, tag, o)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	for i, rp := range s.acc.Record.Plugins {
+		if rp.Name != name {
+			continue
+		}
+		if plugins.IsScheduler(rp.Builtin) {
+			return s.c.Scheduler.Run(ctx, s.c)
+		}
+		p := s.c.Plugins[pluginIndex(s.acc.Record, i)]
+		return s.c.Step(ctx, "plugin "+p.Name(), func(ctx context.Context) error { return p.Run(ctx, s.c) })
+	}
+	names := make([]string, 0, len(s.acc.Record.Plugins))
+	for _, rp := range s.acc.Record.Plugins {
+		names = append(names, rp.Name)
+	}
+	return fmt.Errorf("cluster %s has no plugin %q (its plugins: %v)", tag, name, names)
+}
+
+// pluginIndex maps the i-th recorded plugin to its place in setup's plugin list, which leaves
+// out the scheduler entry.
+func pluginIndex(r Record, i int) int {
+	n := 0
+	for _, rp := range r.Plugins[:i] {
+		if !plugins.IsScheduler(rp.Builtin) {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,210 @@
+package sge
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/remote"
+)
+
+// installScript installs the gridengine packages when the image lacks them (preseeding debconf
+// so the install asks nothing) and points the host at the master.
+func installScript(master string, isMaster bool) string {
+	pkgs := "gridengine-exec gridengine-client"
+	if isMaster {
+		pkgs = "gridengine-master gridengine-exec gridengine-client"
+	}
+	return fmt.Sprintf(`set -e
+need=
+for p in %[1]s; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need="$need $p"; done
+if [ -n "$need" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  echo "gridengine-common shared/gridenginemaster string %[2]s" | debconf-set-selections
+  echo "gridengine-common shared/gridenginecell string default" | debconf-set-selections
+  echo "gridengine-common shared/gridengineconfig boolean false" | debconf-set-selections
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  apt-get update -qq
+  apt-get install -y -qq $need
+fi
+mkdir -p %[3]s/%[4]s/common
+echo %[2]s > %[3]s/%[4]s/common/act_qmaster
+cat > /etc/profile.d/gridengine.sh <<'CLUSTERCTL_EOF'
+export SGE_ROOT=%[3]s SGE_CELL=%[4]s
+CLUSTERCTL_EOF`, pkgs, remote.Quote(master), sgeRoot, sgeCell)
+}
+
+// qmasterScript initialises the cell once (as sgeadmin: a spool created by root makes
+// sge_qmaster fail with DB_RUNRECOVERY) and (re)starts the qmaster.
+func qmasterScript(master string) string {
+	return fmt.Sprintf(`set -e
+%[1]s
+install -d -o sgeadmin -g sgeadmin /var/spool/gridengine /var/spool/gridengine/qmaster
+if [ ! -f $SGE_ROOT/$SGE_CELL/common/bootstrap ] || [ ! -d /var/spool/gridengine/spooldb ]; then
+  chown -R sgeadmin:sgeadmin $SGE_ROOT/$SGE_CELL
+  su -s /bin/sh sgeadmin -c "/usr/share/gridengine/scripts/init_cluster $SGE_ROOT $SGE_CELL /var/spool/gridengine/spooldb sgeadmin" >/tmp/clusterctl-init_cluster.log 2>&1 || { cat /tmp/clusterctl-init_cluster.log; exit 1; }
+fi
+echo %[2]s > $SGE_ROOT/$SGE_CELL/common/act_qmaster
+systemctl restart gridengine-master 2>/dev/null || /etc/init.d/gridengine-master restart
+for i in $(seq 60); do qstat >/dev/null 2>&1 && exit 0; sleep 1; done
+echo "sge_qmaster did not answer within 60 s" >&2; exit 1`, envLine, remote.Quote(master))
+}
+
+// execdScript (re)starts the execution daemon.
+const execdScript = `set -e
+systemctl restart gridengine-exec 2>/dev/null || /etc/init.d/gridengine-exec restart`
+
+// masterConfig is one run of configuration on the master for a set of exec hosts.
+type masterConfig struct {
+	Exec   []hostFacts
+	Submit []string
+	// Full also creates the cluster-wide objects (complex, parallel environments, queue);
+	// adding hosts later skips them.
+	Full bool
+	// MinUID lets a cluster user below 1000 (an explicit CLUSTER_USER = sgeadmin) run jobs.
+	MinUID int
+}
+
+// script renders the master's configuration: every qconf change for every host in one
+// script, each idempotent.
+func (m masterConfig) script() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "set -e\n%s\nt=$(mktemp -d)\ntrap 'rm -rf $t' EXIT\n", envLine)
+	b.WriteString(`# obj TYPE NAME FILE: add the object from FILE, or modify it when it exists
+obj() { if qconf -s$1 "$2" >/dev/null 2>&1; then qconf -M$1 "$3" >/dev/null; else qconf -A$1 "$3" >/dev/null; fi; }
+`)
+	hosts := make([]string, 0, len(m.Exec))
+	for _, h := range m.Exec {
+		hosts = append(hosts, h.Name)
+	}
+	all := append(append([]string{}, hosts...), m.Submit...)
+	all = uniq(all)
+	if len(all) > 0 {
+		fmt.Fprintf(&b, "qconf -ah %s >/dev/null 2>&1 || true\nqconf -as %s >/dev/null 2>&1 || true\n", strings.Join(all, ","), strings.Join(all, ","))
+	}
+	if m.Full {
+		b.WriteString(`qconf -sc > $t/complex
+grep -q '^mem_requested ' $t/complex || { echo 'mem_requested mem_req MEMORY <= YES YES 0 0' >> $t/complex; qconf -Mc $t/complex >/dev/null; }
+`)
+		if m.MinUID > 0 && m.MinUID < 1000 {
+			fmt.Fprintf(&b, "qconf -sconf global | sed -e 's/^min_uid .*/min_uid %[1]d/' -e 's/^min_gid .*/min_gid %[1]d/' > $t/global\nqconf -Mconf $t/global >/dev/null 2>&1 || true\n", m.MinUID)
+		}
+		for _, pe := range parallelEnvironments() {
+			fmt.Fprintf(&b, "cat > $t/pe <<'EOF'\n%sEOF\nobj p %s $t/pe\n", pe.file(), pe.name)
+		}
+	}
+	for _, h := range m.Exec {
+		fmt.Fprintf(&b, "cat > $t/host <<'EOF'\n%sEOF\nobj e %s $t/host\n", execHostFile(h), h.Name)
+	}
+	if m.Full || len(hosts) > 0 {
+		b.WriteString(`qconf -shgrp @allhosts > $t/hg 2>/dev/null || printf 'group_name @allhosts\nhostlist NONE\n' > $t/hg
+`)
+		fmt.Fprintf(&b, "cur=$(awk '$1 == \"hostlist\" { $1 = \"\"; print }' $t/hg | tr -d '\\\\' | tr ' ' '\\n' | grep -v -e '^$' -e '^NONE$' || true)\n")
+		fmt.Fprintf(&b, "new=$(printf '%%s\\n' $cur %s | sort -u | tr '\\n' ' ')\n", strings.Join(hosts, " "))
+		b.WriteString(`[ -n "$new" ] || new=NONE
+printf 'group_name @allhosts\nhostlist %s\n' "$new" > $t/hg
+obj hgrp @allhosts $t/hg
+if ! qconf -sq all.q >/dev/null 2>&1; then EDITOR=true qconf -aq all.q >/dev/null; fi
+qconf -mattr queue hostlist @allhosts all.q >/dev/null
+qconf -mattr queue shell /bin/bash all.q >/dev/null
+qconf -mattr queue shell_start_mode unix_behavior all.q >/dev/null
+qconf -mattr queue pe_list "make smp mpi orte" all.q >/dev/null
+`)
+	}
+	for _, h := range m.Exec {
+		fmt.Fprintf(&b, "qconf -purge queue slots all.q@%[1]s >/dev/null 2>&1 || true\nqconf -aattr queue slots '[%[1]s=%[2]d]' all.q >/dev/null\n", h.Name, h.Slots)
+	}
+	if len(hosts) > 0 {
+		fmt.Fprintf(&b, "qmod -e %s >/dev/null 2>&1 || true\n", queueInstances(hosts))
+	}
+	return b.String()
+}
+
+// removeScript disables, then removes hosts from the queue, @allhosts and the host lists.
+func removeScript(hosts []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "set -e\n%s\n", envLine)
+	fmt.Fprintf(&b, "qmod -d %s >/dev/null 2>&1 || true\n", queueInstances(hosts))
+	for _, h := range hosts {
+		fmt.Fprintf(&b, `qconf -dattr hostgroup hostlist %[1]s @allhosts >/dev/null 2>&1 || true
+qconf -purge queue slots all.q@%[1]s >/dev/null 2>&1 || true
+qconf -de %[1]s >/dev/null 2>&1 || true
+`, h)
+	}
+	fmt.Fprintf(&b, "qconf -ds %[1]s >/dev/null 2>&1 || true\nqconf -dh %[1]s >/dev/null 2>&1 || true\n", strings.Join(hosts, ","))
+	return b.String()
+}
+
+func queueInstances(hosts []string) string {
+	out := make([]string, len(hosts))
+	for i, h := range hosts {
+		out[i] = "all.q@" + h
+	}
+	return strings.Join(out, ",")
+}
+
+// execHostFile is an exec host's configuration with its memory as mem_requested capacity.
+func execHostFile(h hostFacts) string {
+	return fmt.Sprintf(`hostname              %s
+load_scaling          NONE
+complex_values        mem_requested=%dK
+user_lists            NONE
+xuser_lists           NONE
+projects              NONE
+xprojects             NONE
+usage_scaling         NONE
+report_variables      NONE
+`, h.Name, h.MemoryKB)
+}
+
+// pe is a parallel environment.
+type pe struct {
+	name, rule             string
+	controlSlaves, isFirst bool
+}
+
+// parallelEnvironments are orte (StarCluster's, filling hosts in turn), smp (all slots on one
+// host), and make and mpi, which the default queue template refers to.
+func parallelEnvironments() []pe {
+	return []pe{
+		{name: "orte", rule: "$fill_up", controlSlaves: true},
+		{name: "smp", rule: "$pe_slots", isFirst: true},
+		{name: "mpi", rule: "$round_robin", controlSlaves: true},
+		{name: "make", rule: "$round_robin", controlSlaves: true},
+	}
+}
+
+func (p pe) file() string {
+	tf := func(b bool) string {
+		if b {
+			return "TRUE"
+		}
+		return "FALSE"
+	}
+	return fmt.Sprintf(`pe_name            %s
+slots              99999
+user_lists         NONE
+xuser_lists        NONE
+start_proc_args    /bin/true
+stop_proc_args     /bin/true
+allocation_rule    %s
+control_slaves     %s
+job_is_first_task  %s
+urgency_slots      min
+accounting_summary FALSE
+qsort_args         NONE
+`, p.name, p.rule, tf(p.controlSlaves), tf(p.isFirst))
+}
+
+func uniq(xs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

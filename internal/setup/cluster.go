@@ -1,0 +1,159 @@
+// Package setup turns launched machines into a working cluster: ordered, idempotent steps (host
+// names, /etc/hosts, the cluster user, scratch, volumes, NFS, SSH trust), then the scheduler,
+// then plugins. Per-node work fans out through the remote package; every step can run again
+// with the same result, so resume, restart and reruns after a failure all converge.
+package setup
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/ui"
+)
+
+// Node is one running instance of the cluster and how to reach it.
+type Node struct {
+	cloud.Instance
+	Target remote.Target
+}
+
+// Name is the node's alias, its host name in the cluster.
+func (n *Node) Name() string { return n.Alias }
+
+// IsMaster reports whether the node is the cluster's master.
+func (n *Node) IsMaster() bool { return n.Role == cloud.RoleMaster }
+
+// Volume is a volume the master mounts and shares.
+type Volume struct {
+	ID        string
+	Name      string
+	MountPath string
+	// Device is the name it was attached as (/dev/sdz); Nitro instances show it as NVMe,
+	// found by volume id instead.
+	Device    string
+	Partition int
+	// Format asks for a filesystem when the device has none (createvolume tagged it).
+	Format bool
+}
+
+// Cluster is what every step works on: the nodes, the settings from the recorded template,
+// and the means to reach nodes and report progress.
+type Cluster struct {
+	Tag   string
+	Nodes []*Node // every running node, master first
+
+	User  string // the cluster user
+	Shell string
+	// UserKeys are public keys (the user's own KEY_LOCATION) that may log in as the cluster
+	// user, so `sshmaster -u USER` works.
+	UserKeys []string
+	Volumes  []Volume
+	// SharedFS means the provider already shares /home and volume paths (local bind
+	// mounts): the volume and NFS steps have nothing to do.
+	SharedFS bool
+	// HostKeys maps alias to the public host key clusterctl generated, for known_hosts
+	// inside the cluster (no scanning).
+	HostKeys map[string]string
+	// DisableQueue skips the scheduler.
+	DisableQueue bool
+
+	Scheduler Scheduler
+	Plugins   []Plugin
+
+	Pool        *remote.Pool
+	Concurrency int
+	Status      *ui.Status
+	Log         *slog.Logger
+
+	// uid and gid of the cluster user, decided by the user step.
+	UID, GID int
+}
+
+// Master returns the master node.
+func (c *Cluster) Master() *Node {
+	for _, n := range c.Nodes {
+		if n.IsMaster() {
+			return n
+		}
+	}
+	return nil
+}
+
+// Workers returns every node but the master.
+func (c *Cluster) Workers() []*Node {
+	var out []*Node
+	for _, n := range c.Nodes {
+		if !n.IsMaster() {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Sudo runs a shell script as root on a node (through sudo when the login user is not root) and
+// returns its result; a non-zero exit is a *remote.RemoteError naming host, command and output.
+func (c *Cluster) Sudo(ctx context.Context, n *Node, script string) (remote.Result, error) {
+	client, err := c.Pool.Get(ctx, n.Target)
+	if err != nil {
+		return remote.Result{}, err
+	}
+	return client.RunWith(ctx, script, remote.RunOpts{Sudo: true})
+}
+
+// Client returns the node's pooled connection.
+func (c *Cluster) Client(ctx context.Context, n *Node) (*remote.Client, error) {
+	return c.Pool.Get(ctx, n.Target)
+}
+
+// ForEach runs fn on every node in nodes at once (bounded by Concurrency) as one status line
+// with a node count; every failure is reported, prefixed with its host.
+func (c *Cluster) ForEach(ctx context.Context, name string, nodes []*Node, fn func(context.Context, *Node) error) error {
+	if len(nodes) == 0 {
+		return nil
+	}
+	return c.step(ctx, name, func(ctx context.Context, st *ui.Step) error {
+		if st != nil {
+			st.Count(0, len(nodes))
+		}
+		return remote.FanOut(ctx, nodes, (*Node).Name, remote.FanOutOpts{Concurrency: c.Concurrency,
+			OnDone: func(done, total int, _ string, _ error) {
+				if st != nil {
+					st.Count(done, total)
+				}
+			}}, fn)
+	})
+}
+
+// Step runs fn as one status line.
+func (c *Cluster) Step(ctx context.Context, name string, fn func(context.Context) error) error {
+	return c.step(ctx, name, func(ctx context.Context, _ *ui.Step) error { return fn(ctx) })
+}
+
+func (c *Cluster) step(ctx context.Context, name string, fn func(context.Context, *ui.Step) error) error {
+	if c.Status == nil {
+		return fn(ctx, nil)
+	}
+	return c.Status.Run(ctx, name, fn)
+}
+
+func (c *Cluster) log() *slog.Logger {
+	if c.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Log
+}
+
+// nodeNames lists the aliases of nodes.
+func nodeNames(nodes []*Node) []string {
+	out := make([]string, len(nodes))
+	for i, n := range nodes {
+		out[i] = n.Alias
+	}
+	return out
+}
+
+// errNoMaster is returned by steps that need a master when the cluster has none running.
+var errNoMaster = fmt.Errorf("the cluster has no running master")

@@ -1,0 +1,107 @@
+package setup
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/clusterctl/clusterctl/internal/remote"
+)
+
+// waitSSH connects to every node (retrying while it boots); later steps reuse the connections.
+type waitSSH struct{}
+
+func (waitSSH) Name() string { return "wait for SSH" }
+func (waitSSH) Run(ctx context.Context, c *Cluster) error {
+	return addWaitSSH(ctx, c, c.Nodes)
+}
+
+func addWaitSSH(ctx context.Context, c *Cluster, nodes []*Node) error {
+	return c.ForEach(ctx, "wait for SSH", nodes, func(ctx context.Context, n *Node) error {
+		_, err := c.Client(ctx, n)
+		return err
+	})
+}
+
+// hostnames sets each node's host name to its alias.
+type hostnames struct{}
+
+func (hostnames) Name() string { return "host names" }
+func (hostnames) Run(ctx context.Context, c *Cluster) error {
+	return addHostnames(ctx, c, c.Nodes)
+}
+
+func addHostnames(ctx context.Context, c *Cluster, nodes []*Node) error {
+	return c.ForEach(ctx, "host names", nodes, func(ctx context.Context, n *Node) error {
+		_, err := c.Sudo(ctx, n, hostnameScript(n.Alias))
+		return err
+	})
+}
+
+// hostnameScript sets the host name persistently, changing nothing when it is already right.
+func hostnameScript(alias string) string {
+	q := remote.Quote(alias)
+	return fmt.Sprintf(`set -e
+[ "$(cat /etc/hostname 2>/dev/null)" = %[1]s ] || echo %[1]s > /etc/hostname
+[ "$(hostname)" = %[1]s ] || hostname %[1]s`, q)
+}
+
+// etcHosts writes every node's address and alias into /etc/hosts on every node, so names
+// resolve the same way everywhere (Grid Engine requires it).
+type etcHosts struct{}
+
+func (etcHosts) Name() string { return "/etc/hosts" }
+func (etcHosts) Run(ctx context.Context, c *Cluster) error {
+	edit := hostsEdit(c.Nodes, nil)
+	return c.ForEach(ctx, "/etc/hosts", c.Nodes, func(ctx context.Context, n *Node) error {
+		_, err := c.Sudo(ctx, n, edit.Script())
+		return err
+	})
+}
+
+// addEtcHosts gives new nodes every line and existing nodes only the new lines.
+func addEtcHosts(ctx context.Context, c *Cluster, added []*Node) error {
+	all, news := hostsEdit(c.Nodes, nil).Script(), hostsEdit(added, nil).Script()
+	isNew := map[string]bool{}
+	for _, n := range added {
+		isNew[n.ID] = true
+	}
+	return c.ForEach(ctx, "/etc/hosts", c.Nodes, func(ctx context.Context, n *Node) error {
+		script := news
+		if isNew[n.ID] {
+			script = all
+		}
+		_, err := c.Sudo(ctx, n, script)
+		return err
+	})
+}
+
+// hostsEdit adds "address alias" lines for nodes and drops the aliases in drop.
+func hostsEdit(nodes []*Node, drop []string) blockEdit {
+	lines := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		lines = append(lines, n.PrivateIP+" "+n.Alias)
+	}
+	return blockEdit{File: "/etc/hosts", KeyField: 2, Add: lines, Drop: drop, DropOutside: "127.0.1.1"}
+}
+
+// forgetNodes removes gone nodes from the remaining nodes' hosts, known hosts and NFS exports.
+func forgetNodes(ctx context.Context, c *Cluster, remaining, gone []*Node) error {
+	names := nodeNames(gone)
+	hosts := hostsEdit(nil, names).Script()
+	known := knownHostsEdit(nil, nil, names).Script()
+	if err := c.ForEach(ctx, "forget removed nodes", remaining, func(ctx context.Context, n *Node) error {
+		_, err := c.Sudo(ctx, n, hosts+"\n"+known)
+		return err
+	}); err != nil {
+		return err
+	}
+	if c.SharedFS {
+		return nil
+	}
+	m := c.Master()
+	if m == nil {
+		return nil
+	}
+	_, err := c.Sudo(ctx, m, exportsEdit(nil, c.sharedPaths(), gone).Script()+"\nexportfs -ra")
+	return err
+}

@@ -1,0 +1,143 @@
+package setup
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/remote"
+)
+
+// sshTrust gives root and the cluster user passwordless SSH between all nodes: keys made once on
+// the master (root's copied to every node, the user's shared through /home), and
+// /etc/ssh/ssh_known_hosts built from the host keys clusterctl generated, so nothing is
+// scanned or trusted blindly. The user's own key also logs in as the cluster user.
+type sshTrust struct{}
+
+func (sshTrust) Name() string { return "passwordless SSH" }
+func (sshTrust) Run(ctx context.Context, c *Cluster) error {
+	return c.trust(ctx, c.Nodes, c.Nodes)
+}
+
+// addSSHTrust trusts new nodes everywhere: every node learns their host keys, new nodes learn
+// all and get root's key.
+func addSSHTrust(ctx context.Context, c *Cluster, added []*Node) error {
+	return c.trust(ctx, c.Nodes, added)
+}
+
+// trust makes the keys on the master, then on every node in nodes writes the known host lines
+// (all of them for fresh nodes, only the fresh ones elsewhere) and, on fresh workers, root's key.
+func (c *Cluster) trust(ctx context.Context, nodes, fresh []*Node) error {
+	m := c.Master()
+	res, err := c.Sudo(ctx, m, masterKeysScript(c.User, c.UserKeys))
+	if err != nil {
+		return fmt.Errorf("make SSH keys on %s: %w", m.Alias, err)
+	}
+	rootKey, rootPub, err := splitKeys(res.Stdout)
+	if err != nil {
+		return err
+	}
+	isFresh := map[string]bool{}
+	for _, n := range fresh {
+		isFresh[n.ID] = true
+	}
+	all, news := knownHostsEdit(c.Nodes, c.HostKeys, nil).Script(), knownHostsEdit(fresh, c.HostKeys, nil).Script()
+	return c.ForEach(ctx, "passwordless SSH", nodes, func(ctx context.Context, n *Node) error {
+		script := news
+		if isFresh[n.ID] {
+			script = all
+		}
+		if _, err := c.Sudo(ctx, n, script); err != nil {
+			return err
+		}
+		if n.IsMaster() || !isFresh[n.ID] {
+			return nil
+		}
+		return installRootKey(ctx, c, n, rootKey, rootPub)
+	})
+}
+
+// masterKeysScript makes root's and the cluster user's keys when missing, authorizes them (and
+// the user's own keys for the cluster user), and prints root's key pair for the other nodes.
+func masterKeysScript(user string, userKeys []string) string {
+	var auth strings.Builder
+	for _, k := range userKeys {
+		fmt.Fprintf(&auth, "grep -qxF %[1]s \"$h/.ssh/authorized_keys\" || echo %[1]s >> \"$h/.ssh/authorized_keys\"\n", remote.Quote(strings.TrimSpace(k)))
+	}
+	return fmt.Sprintf(`set -e
+umask 077
+mkdir -p /root/.ssh
+[ -f /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -C root@cluster -f /root/.ssh/id_ed25519
+touch /root/.ssh/authorized_keys
+grep -qxF "$(cat /root/.ssh/id_ed25519.pub)" /root/.ssh/authorized_keys || cat /root/.ssh/id_ed25519.pub >> /root/.ssh/authorized_keys
+u=%s
+h=$(getent passwd "$u" | cut -d: -f6)
+mkdir -p "$h/.ssh"
+[ -f "$h/.ssh/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "$u@cluster" -f "$h/.ssh/id_ed25519"
+touch "$h/.ssh/authorized_keys"
+grep -qxF "$(cat "$h/.ssh/id_ed25519.pub")" "$h/.ssh/authorized_keys" || cat "$h/.ssh/id_ed25519.pub" >> "$h/.ssh/authorized_keys"
+%schown -R "$u:" "$h/.ssh"
+cat /root/.ssh/id_ed25519
+echo %s
+cat /root/.ssh/id_ed25519.pub`, remote.Quote(user), auth.String(), keySeparator)
+}
+
+const keySeparator = "-----CLUSTERCTL PUBLIC-----"
+
+// splitKeys separates the private and public key printed by masterKeysScript.
+func splitKeys(out string) (private, public []byte, err error) {
+	priv, pub, ok := strings.Cut(out, keySeparator+"\n")
+	if !ok || !strings.Contains(priv, "PRIVATE KEY") {
+		return nil, nil, fmt.Errorf("unexpected output while reading root's SSH key from the master")
+	}
+	return []byte(priv), []byte(strings.TrimSpace(pub) + "\n"), nil
+}
+
+// installRootKey copies root's key pair to a node over SFTP (never on a command line, where
+// other users could see it) and authorizes it.
+func installRootKey(ctx context.Context, c *Cluster, n *Node, private, public []byte) error {
+	client, err := c.Client(ctx, n)
+	if err != nil {
+		return err
+	}
+	if _, err := c.Sudo(ctx, n, "install -d -m 700 /root/.ssh"); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		path string
+		data []byte
+		mode uint32
+	}{{"/root/.ssh/id_ed25519", private, 0o600}, {"/root/.ssh/id_ed25519.pub", public, 0o644}} {
+		if err := client.Upload(ctx, bytes.NewReader(f.data), f.path, remote.FileOpts{Mode: os.FileMode(f.mode), Owner: "root:root", Sudo: true}); err != nil {
+			return fmt.Errorf("copy %s: %w", f.path, err)
+		}
+	}
+	_, err = c.Sudo(ctx, n, `set -e
+touch /root/.ssh/authorized_keys; chmod 600 /root/.ssh/authorized_keys
+grep -qxF "$(cat /root/.ssh/id_ed25519.pub)" /root/.ssh/authorized_keys || cat /root/.ssh/id_ed25519.pub >> /root/.ssh/authorized_keys`)
+	return err
+}
+
+// knownHostsEdit adds "alias,address key" lines for nodes whose host key is known.
+func knownHostsEdit(nodes []*Node, keys map[string]string, drop []string) blockEdit {
+	var lines []string
+	for _, n := range nodes {
+		k := keys[n.Alias]
+		if k == "" {
+			k = n.HostKey
+		}
+		if k == "" {
+			continue
+		}
+		names := []string{n.Alias, n.PrivateIP}
+		if n.PublicIP != "" {
+			names = append(names, n.PublicIP)
+		}
+		lines = append(lines, strings.Join(names, ",")+" "+k)
+	}
+	sort.Strings(lines)
+	return blockEdit{File: "/etc/ssh/ssh_known_hosts", KeyField: 1, Add: lines, Drop: drop}
+}

@@ -1,0 +1,92 @@
+package plugins
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/setup"
+)
+
+// segway prepares nodes for Segway genome segmentation (workflows: Segway): a profile script
+// pointing every tool at the software volume, root's shell profile, a motd banner naming the
+// node's role and software versions, and optionally stops services that eat memory.
+type segway struct {
+	setup.Hooks
+	path     string
+	services []string
+}
+
+func newSegway(p Params) *segway {
+	return &segway{path: p.String("segway_path", "/opt/segway"), services: p.List("stop_services")}
+}
+
+func (s *segway) Name() string { return "segway" }
+
+func (s *segway) Run(ctx context.Context, c *setup.Cluster) error {
+	return s.OnAddNode(ctx, c, c.Nodes)
+}
+
+// OnAddNode configures new nodes exactly as Run configured the first ones.
+func (s *segway) OnAddNode(ctx context.Context, c *setup.Cluster, nodes []*setup.Node) error {
+	return c.ForEach(ctx, "segway environment", nodes, func(ctx context.Context, n *setup.Node) error {
+		_, err := c.Sudo(ctx, n, s.script(n.IsMaster()))
+		return err
+	})
+}
+
+// profile is /etc/profile.d/segway.sh: the variables Segway and its libraries need, all under
+// the software path.
+func (s *segway) profile() string {
+	p := s.path
+	return fmt.Sprintf(`# Written by clusterctl's segway plugin.
+export SEGWAY_PATH=%[1]s
+export ARCH=$(uname -m)
+export ARCHHOME=%[1]s/arch/$ARCH
+export PATH=$ARCHHOME/bin:%[1]s/bin:$PATH
+export PYTHONPATH=$ARCHHOME/lib/python3/site-packages${PYTHONPATH:+:$PYTHONPATH}
+export HDF5_DIR=$ARCHHOME
+export C_INCLUDE_PATH=$ARCHHOME/include${C_INCLUDE_PATH:+:$C_INCLUDE_PATH}
+export LIBRARY_PATH=$ARCHHOME/lib${LIBRARY_PATH:+:$LIBRARY_PATH}
+export LD_LIBRARY_PATH=$ARCHHOME/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+`, p)
+}
+
+// rootProfile is the block added to root's .bashrc: the profile, handy aliases and a prompt
+// that names the cluster node.
+const rootProfile = `# clusterctl segway begin
+. /etc/profile.d/segway.sh
+alias ll='ls -alF'
+alias qs='qstat -u "*"'
+PS1='\u@\h:\w\$ '
+# clusterctl segway end`
+
+func (s *segway) script(master bool) string {
+	role := "COMPUTE"
+	if master {
+		role = "MASTER"
+	}
+	var stop strings.Builder
+	for _, svc := range s.services {
+		fmt.Fprintf(&stop, "systemctl stop %[1]s 2>/dev/null || service %[1]s stop 2>/dev/null || true\n", remote.Quote(svc))
+	}
+	return fmt.Sprintf(`set -e
+cat > /etc/profile.d/segway.sh <<'CLUSTERCTL_EOF'
+%sCLUSTERCTL_EOF
+chmod 644 /etc/profile.d/segway.sh
+touch /root/.bashrc
+sed -i '/^# clusterctl segway begin$/,/^# clusterctl segway end$/d' /root/.bashrc
+cat >> /root/.bashrc <<'CLUSTERCTL_EOF'
+%s
+CLUSTERCTL_EOF
+touch /etc/motd
+sed -i '/^# clusterctl segway motd begin$/,/^# clusterctl segway motd end$/d' /etc/motd
+{
+  echo '# clusterctl segway motd begin'
+  echo "Segway cluster node: %s ($(hostname))"
+  echo "Software: %s ($(cat %s/VERSION 2>/dev/null || echo 'version unknown')), $(python3 --version 2>&1), kernel $(uname -r)"
+  echo '# clusterctl segway motd end'
+} >> /etc/motd
+%s`, s.profile(), rootProfile, role, s.path, remote.Quote(s.path), stop.String())
+}

@@ -53,7 +53,8 @@ func (e *Engine) openSession(ctx context.Context, tag string, o SetupOptions) (*
 	pool := remote.NewPool(opts)
 	c := &setup.Cluster{Tag: tag, User: acc.Record.ClusterUser, Shell: acc.Record.ClusterShell,
 		SharedFS: e.Provider.Capabilities().SharedFilesystem, HostKeys: map[string]string{},
-		DisableQueue: acc.Record.DisableQueue, Pool: pool, Concurrency: o.Concurrency, Status: e.Status, Log: e.log()}
+		DisableQueue: acc.Record.DisableQueue, Pool: pool, Concurrency: o.Concurrency, Status: e.Status, Log: e.log(),
+		Region: e.region(), LocalDir: e.StateDir}
 	if pub, err := AuthorizedKey(acc.KeyFile); err == nil && pub != "" {
 		c.UserKeys = []string{pub}
 	}
@@ -175,4 +176,12 @@ func pluginIndex(r Record, i int) int {
 		}
 	}
 	return n
+}
+
+// region names the provider's region for files saved per cluster and region.
+func (e *Engine) region() string {
+	if r, ok := e.Provider.(interface{ Region() string }); ok {
+		return r.Region()
+	}
+	return e.Provider.Name()
 }

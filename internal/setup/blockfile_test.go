@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -61,3 +62,14 @@ func TestBlockEdit(t *testing.T) {
 		t.Fatalf("drop by alias:\n%s", got)
 	}
 }
+
+func runShell(t *testing.T, line string) error {
+	t.Helper()
+	out, err := exec.Command("sh", "-c", line).CombinedOutput()
+	if err != nil {
+		t.Logf("%s", out)
+	}
+	return err
+}
+
+func quoteForShell(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

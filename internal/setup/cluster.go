@@ -63,6 +63,13 @@ type Cluster struct {
 	Scheduler Scheduler
 	Plugins   []Plugin
 
+	// Region names where the cluster runs (an EC2 region, or "local"), for files plugins save
+	// on this machine (ipcluster's <cluster>-<region>.json).
+	Region string
+	// LocalDir is clusterctl's directory on this machine (~/.clusterctl), where plugins save
+	// files for the user.
+	LocalDir string
+
 	Pool        *remote.Pool
 	Concurrency int
 	Status      *ui.Status

@@ -32,6 +32,9 @@ type JobState string
 const (
 	Running JobState = "running"
 	Queued  JobState = "queued"
+	// Held jobs wait for a user or an error to be cleared (hqw, Eqw): more nodes would not
+	// start them, so they never drive growth.
+	Held JobState = "held"
 )
 
 // Job is one job, or one task of an array job: StarCluster counted `qsub -t 1-20` as 20 and so
@@ -122,13 +125,25 @@ func (s Stats) UsedSlots() int {
 	return n
 }
 
-// OldestWait is how long the oldest queued job has waited at s.Time, 0 with an empty queue.
+// OldestWait is how long the oldest queued job has waited at s.Time, 0 with an empty queue or
+// an unknown time.
 func (s Stats) OldestWait() time.Duration {
 	q := s.Queued()
-	if len(q) == 0 || q[0].Submitted.IsZero() {
+	if len(q) == 0 || q[0].Submitted.IsZero() || s.Time.IsZero() {
 		return 0
 	}
-	return s.Time.Sub(q[0].Submitted)
+	return max(s.Time.Sub(q[0].Submitted), 0)
+}
+
+// FreeSlots is the unused slots of usable (enabled, reachable) hosts.
+func (s Stats) FreeSlots() int {
+	n := 0
+	for _, h := range s.Hosts {
+		if !h.Disabled && !h.Unreachable {
+			n += max(h.Slots-h.UsedSlots, 0)
+		}
+	}
+	return n
 }
 
 // Busy reports whether a host runs any job.

@@ -38,6 +38,12 @@ func TestStats(t *testing.T) {
 	if got := s.AverageLoad(); got < 0.49 || got > 0.51 {
 		t.Errorf("AverageLoad = %v (node002 counts, unreachable node003 does not)", got)
 	}
+	if got := s.FreeSlots(); got != 3 {
+		t.Errorf("FreeSlots = %d", got)
+	}
+	if (Stats{Jobs: []Job{{State: Queued, Submitted: t0}}}).OldestWait() != 0 {
+		t.Error("OldestWait without a snapshot time")
+	}
 	if (Stats{}).OldestWait() != 0 || (Stats{}).AverageLoad() != 0 {
 		t.Error("empty stats")
 	}

@@ -29,6 +29,8 @@ if [ -n "$need" ]; then
 fi
 mkdir -p %[3]s/%[4]s/common
 echo %[2]s > %[3]s/%[4]s/common/act_qmaster
+# sge_qmaster rewrites this file as sgeadmin
+chown sgeadmin:sgeadmin %[3]s/%[4]s/common/act_qmaster
 cat > /etc/profile.d/gridengine.sh <<'CLUSTERCTL_EOF'
 export SGE_ROOT=%[3]s SGE_CELL=%[4]s
 CLUSTERCTL_EOF`, pkgs, remote.Quote(master), sgeRoot, sgeCell)
@@ -45,8 +47,9 @@ if [ ! -f $SGE_ROOT/$SGE_CELL/common/bootstrap ] || [ ! -d /var/spool/gridengine
   su -s /bin/sh sgeadmin -c "/usr/share/gridengine/scripts/init_cluster $SGE_ROOT $SGE_CELL /var/spool/gridengine/spooldb sgeadmin" >/tmp/clusterctl-init_cluster.log 2>&1 || { cat /tmp/clusterctl-init_cluster.log; exit 1; }
 fi
 echo %[2]s > $SGE_ROOT/$SGE_CELL/common/act_qmaster
+chown sgeadmin:sgeadmin $SGE_ROOT/$SGE_CELL/common/act_qmaster
 systemctl restart gridengine-master 2>/dev/null || /etc/init.d/gridengine-master restart
-for i in $(seq 60); do qstat >/dev/null 2>&1 && exit 0; sleep 1; done
+for i in $(seq 60); do qconf -sh >/dev/null 2>&1 && exit 0; sleep 1; done
 echo "sge_qmaster did not answer within 60 s" >&2; exit 1`, envLine, remote.Quote(master))
 }
 
@@ -86,6 +89,10 @@ obj() { if qconf -s$1 "$2" >/dev/null 2>&1; then qconf -M$1 "$3" >/dev/null; els
 		b.WriteString(`qconf -sc > $t/complex
 grep -q '^mem_requested ' $t/complex || { echo 'mem_requested mem_req MEMORY <= YES YES 0 0' >> $t/complex; qconf -Mc $t/complex >/dev/null; }
 `)
+		// Schedule every few seconds (jobs start promptly) and explain pending jobs in qstat -j.
+		b.WriteString(`qconf -ssconf | sed -e 's/^schedule_interval .*/schedule_interval 0:0:4/' -e 's/^schedd_job_info .*/schedd_job_info true/' -e 's/^flush_submit_sec .*/flush_submit_sec 1/' -e 's/^flush_finish_sec .*/flush_finish_sec 1/' > $t/sconf
+qconf -Msconf $t/sconf >/dev/null
+`)
 		if m.MinUID > 0 && m.MinUID < 1000 {
 			fmt.Fprintf(&b, "qconf -sconf global | sed -e 's/^min_uid .*/min_uid %[1]d/' -e 's/^min_gid .*/min_gid %[1]d/' > $t/global\nqconf -Mconf $t/global >/dev/null 2>&1 || true\n", m.MinUID)
 		}
@@ -109,6 +116,9 @@ qconf -mattr queue hostlist @allhosts all.q >/dev/null
 qconf -mattr queue shell /bin/bash all.q >/dev/null
 qconf -mattr queue shell_start_mode unix_behavior all.q >/dev/null
 qconf -mattr queue pe_list "make smp mpi orte" all.q >/dev/null
+# Nodes see the whole machine's load (containers share it, EC2 hosts run other work): a load
+# threshold would stop jobs on a busy but healthy host.
+qconf -mattr queue load_thresholds NONE all.q >/dev/null
 `)
 	}
 	for _, h := range m.Exec {

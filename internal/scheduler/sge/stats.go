@@ -1,0 +1,330 @@
+package sge
+
+import (
+	"bufio"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/scheduler"
+)
+
+// StatsScript prints everything Stats needs in one SSH round trip on the master: the master's
+// clock and zone (Grid Engine prints local times without a zone), qstat and qhost as XML, and the
+// accounting records since lookback.
+func StatsScript(since time.Time) string {
+	return fmt.Sprintf(`%s
+echo "now $(date +%%s) $(date +%%z)"
+echo '--- qstat'
+qstat -u '*' -r -xml
+echo '--- qhost'
+qhost -q -xml
+echo '--- qacct'
+TZ=UTC qacct -j -b %s 2>/dev/null || true`, envLine, since.UTC().Format("200601021504"))
+}
+
+// Stats runs StatsScript on the master and parses it.
+func Stats(ctx context.Context, master *remote.Client, since time.Time) (scheduler.Stats, error) {
+	res, err := master.RunWith(ctx, StatsScript(since), remote.RunOpts{})
+	if err != nil {
+		return scheduler.Stats{}, fmt.Errorf("read Grid Engine state: %w", err)
+	}
+	return ParseStats(res.Stdout)
+}
+
+// ParseStats reads the output of StatsScript.
+func ParseStats(out string) (scheduler.Stats, error) {
+	sections := map[string]string{}
+	var cur string
+	var body strings.Builder
+	var header string
+	for _, line := range strings.SplitAfter(out, "\n") {
+		if name, ok := strings.CutPrefix(strings.TrimSpace(line), "--- "); ok {
+			sections[cur] = body.String()
+			cur = name
+			body.Reset()
+			continue
+		}
+		if cur == "" && strings.HasPrefix(line, "now ") {
+			header = strings.TrimSpace(line)
+			continue
+		}
+		body.WriteString(line)
+	}
+	sections[cur] = body.String()
+	var st scheduler.Stats
+	f := strings.Fields(header)
+	if len(f) != 3 {
+		return st, fmt.Errorf("read Grid Engine state: no clock line in %q", firstLine(out))
+	}
+	epoch, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return st, fmt.Errorf("read Grid Engine state: clock %q: %w", f[1], err)
+	}
+	zone, err := time.Parse("-0700", f[2])
+	if err != nil {
+		return st, fmt.Errorf("read Grid Engine state: zone %q: %w", f[2], err)
+	}
+	loc := zone.Location()
+	st.Time = time.Unix(epoch, 0).UTC()
+	if st.Jobs, err = parseQstat(sections["qstat"], loc); err != nil {
+		return st, err
+	}
+	if st.Hosts, err = parseQhost(sections["qhost"]); err != nil {
+		return st, err
+	}
+	st.Finished = parseQacct(sections["qacct"])
+	return st, nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// qstatXML is the part of `qstat -u '*' -r -xml` Stats reads.
+type qstatXML struct {
+	Running []jobXML `xml:"queue_info>job_list"`
+	Pending []jobXML `xml:"job_info>job_list"`
+}
+
+type jobXML struct {
+	Number    string `xml:"JB_job_number"`
+	Name      string `xml:"JB_name"`
+	Owner     string `xml:"JB_owner"`
+	State     string `xml:"state"`
+	Submitted string `xml:"JB_submission_time"`
+	Started   string `xml:"JAT_start_time"`
+	Queue     string `xml:"queue_name"`
+	Slots     int    `xml:"slots"`
+	Tasks     string `xml:"tasks"`
+	Requests  []struct {
+		Name  string `xml:"name,attr"`
+		Value string `xml:",chardata"`
+	} `xml:"hard_request"`
+}
+
+func parseQstat(text string, loc *time.Location) ([]scheduler.Job, error) {
+	var q qstatXML
+	if strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
+	if err := xml.Unmarshal([]byte(text), &q); err != nil {
+		return nil, fmt.Errorf("read qstat output: %w", err)
+	}
+	var jobs []scheduler.Job
+	for _, j := range append(q.Running, q.Pending...) {
+		base := scheduler.Job{ID: j.Number, Name: j.Name, Owner: j.Owner, Slots: max(j.Slots, 1), State: jobState(j.State),
+			Submitted: parseTime(j.Submitted, loc), Started: parseTime(j.Started, loc)}
+		if _, host, ok := strings.Cut(j.Queue, "@"); ok {
+			base.Host = host
+		}
+		for _, r := range j.Requests {
+			if r.Name == "mem_requested" {
+				base.Memory, _ = ParseSize(r.Value)
+			}
+		}
+		tasks, err := expandTasks(j.Tasks)
+		if err != nil {
+			return nil, fmt.Errorf("job %s: %w", j.Number, err)
+		}
+		if len(tasks) == 0 {
+			jobs = append(jobs, base)
+			continue
+		}
+		for _, t := range tasks {
+			job := base
+			job.Task = t
+			jobs = append(jobs, job)
+		}
+	}
+	return jobs, nil
+}
+
+// jobState maps Grid Engine's state letters: running (r, t, R), held or in error (h, E), else
+// queued.
+func jobState(s string) scheduler.JobState {
+	switch {
+	case strings.ContainsAny(s, "hE"):
+		return scheduler.Held
+	case strings.ContainsAny(s, "rtR"):
+		return scheduler.Running
+	}
+	return scheduler.Queued
+}
+
+func parseTime(s string, loc *time.Location) time.Time {
+	t, err := time.ParseInLocation("2006-01-02T15:04:05", strings.TrimSpace(s), loc)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// expandTasks turns an array job's task ranges ("1-5:1", "3,7-9:2") into task ids, so an
+// array of 20 tasks counts as 20 jobs.
+func expandTasks(spec string) ([]string, error) {
+	spec = strings.TrimSpace(spec)
+	if spec == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, part := range strings.Split(spec, ",") {
+		rng, stepText, _ := strings.Cut(part, ":")
+		from, to, isRange := strings.Cut(rng, "-")
+		a, err := strconv.Atoi(from)
+		if err != nil {
+			return nil, fmt.Errorf("task range %q", spec)
+		}
+		b, step := a, 1
+		if isRange {
+			if b, err = strconv.Atoi(to); err != nil {
+				return nil, fmt.Errorf("task range %q", spec)
+			}
+		}
+		if stepText != "" {
+			if step, err = strconv.Atoi(stepText); err != nil || step < 1 {
+				return nil, fmt.Errorf("task range %q", spec)
+			}
+		}
+		if b-a > 1_000_000 {
+			return nil, fmt.Errorf("task range %q is too large", spec)
+		}
+		for i := a; i <= b; i += step {
+			out = append(out, strconv.Itoa(i))
+		}
+	}
+	return out, nil
+}
+
+// ParseSize reads Grid Engine memory values: plain bytes, or with K, M, G, T (powers of 1024).
+func ParseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := 1.0
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'k', 'K':
+			mult = 1 << 10
+		case 'm', 'M':
+			mult = 1 << 20
+		case 'g', 'G':
+			mult = 1 << 30
+		case 't', 'T':
+			mult = 1 << 40
+		}
+		if mult != 1 {
+			s = s[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("memory size %q: %w", s, err)
+	}
+	return int64(v * mult), nil
+}
+
+// qhostXML is the part of `qhost -q -xml` Stats reads.
+type qhostXML struct {
+	Hosts []struct {
+		Name   string `xml:"name,attr"`
+		Values []struct {
+			Name  string `xml:"name,attr"`
+			Value string `xml:",chardata"`
+		} `xml:"hostvalue"`
+		Queues []struct {
+			Name   string `xml:"name,attr"`
+			Values []struct {
+				Name  string `xml:"name,attr"`
+				Value string `xml:",chardata"`
+			} `xml:"queuevalue"`
+		} `xml:"queue"`
+	} `xml:"host"`
+}
+
+func parseQhost(text string) ([]scheduler.Host, error) {
+	var q qhostXML
+	if strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
+	if err := xml.Unmarshal([]byte(text), &q); err != nil {
+		return nil, fmt.Errorf("read qhost output: %w", err)
+	}
+	var hosts []scheduler.Host
+	for _, h := range q.Hosts {
+		if h.Name == "global" {
+			continue
+		}
+		host := scheduler.Host{Name: h.Name}
+		for _, v := range h.Values {
+			switch v.Name {
+			case "load_avg":
+				if v.Value == "-" {
+					host.Unreachable = true
+				}
+				host.Load, _ = strconv.ParseFloat(v.Value, 64)
+			case "mem_total":
+				host.Memory, _ = ParseSize(v.Value)
+			}
+		}
+		for _, qu := range h.Queues {
+			if qu.Name != "all.q" {
+				continue
+			}
+			for _, v := range qu.Values {
+				switch v.Name {
+				case "slots":
+					host.Slots, _ = strconv.Atoi(v.Value)
+				case "slots_used":
+					host.UsedSlots, _ = strconv.Atoi(v.Value)
+				case "state_string":
+					host.Disabled = strings.Contains(v.Value, "d")
+					host.Unreachable = host.Unreachable || strings.ContainsAny(v.Value, "uo")
+				}
+			}
+		}
+		hosts = append(hosts, host)
+	}
+	return hosts, nil
+}
+
+// parseQacct reads `qacct -j` records (printed in UTC) into finished jobs.
+func parseQacct(text string) []scheduler.FinishedJob {
+	var out []scheduler.FinishedJob
+	var cur scheduler.FinishedJob
+	flush := func() {
+		if cur.ID != "" && !cur.Ended.IsZero() {
+			out = append(out, cur)
+		}
+		cur = scheduler.FinishedJob{}
+	}
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "=====") {
+			flush()
+			continue
+		}
+		key, val, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		val = strings.TrimSpace(val)
+		at := func() time.Time { t, _ := time.Parse("Mon Jan _2 15:04:05 2006", val); return t }
+		switch key {
+		case "jobnumber":
+			cur.ID = val
+		case "qsub_time":
+			cur.Submitted = at()
+		case "start_time":
+			cur.Started = at()
+		case "end_time":
+			cur.Ended = at()
+		}
+	}
+	flush()
+	return out
+}

@@ -44,6 +44,9 @@ type app struct {
 	publicIP     func(context.Context) (netip.Addr, error)
 	builtinSSH   bool // use the built-in SSH client even when ssh is installed
 	providerSeam func(context.Context) (cloud.Provider, error)
+	// localStateDir and localImageDir move the local provider's state (tests: a temp dir;
+	// the image cache stays shared). Empty means the defaults.
+	localStateDir, localImageDir string
 }
 
 // run is the whole CLI minus the process: main calls it with the real streams and tests call it

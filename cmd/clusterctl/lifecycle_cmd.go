@@ -51,12 +51,11 @@ func newStopCmd(a *app) *cobra.Command {
 		Args:              minArgs(1, "at least one cluster TAG"),
 		ValidArgsFunction: completeClusters(a),
 		RunE: func(cmd *cobra.Command, tags []string) error {
-			p, err := a.provider(cmd.Context())
-			if err != nil {
-				return err
-			}
-			eng := a.engine(p)
 			for _, tag := range tags {
+				eng, err := a.engineFor(cmd.Context(), tag)
+				if err != nil {
+					return err
+				}
 				if err := confirmed(a, yes, fmt.Sprintf("Stop cluster %s?", tag)); err != nil {
 					return err
 				}
@@ -90,17 +89,16 @@ func newTerminateCmd(a *app) *cobra.Command {
 		Args:              minArgs(1, "at least one cluster TAG"),
 		ValidArgsFunction: completeClusters(a),
 		RunE: func(cmd *cobra.Command, tags []string) error {
-			p, err := a.provider(cmd.Context())
-			if err != nil {
-				return err
-			}
-			eng := a.engine(p)
 			for _, tag := range tags {
+				eng, err := a.engineFor(cmd.Context(), tag)
+				if err != nil {
+					return err
+				}
 				if err := confirmed(a, yes, fmt.Sprintf("Terminate cluster %s? Its instances and their root disks are deleted (volumes are kept).", tag)); err != nil {
 					return err
 				}
 				a.shutdownHooks(cmd.Context(), eng, tag)
-				err := eng.Terminate(cmd.Context(), tag)
+				err = eng.Terminate(cmd.Context(), tag)
 				switch {
 				case errors.Is(err, cluster.ErrClusterNotFound):
 					a.streams.Status().Infof("%v: nothing to terminate", err)
@@ -133,11 +131,7 @@ func newListClustersCmd(a *app) *cobra.Command {
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: completeClusters(a),
 		RunE: func(cmd *cobra.Command, tags []string) error {
-			p, err := a.provider(cmd.Context())
-			if err != nil {
-				return err
-			}
-			infos, err := a.engine(p).List(cmd.Context(), tags...)
+			infos, err := a.listClusters(cmd.Context(), tags)
 			if err != nil {
 				return err
 			}
@@ -207,4 +201,49 @@ func (a *app) shutdownHooks(ctx context.Context, eng *cluster.Engine, tag string
 	if err := eng.Shutdown(ctx, tag, a.setupOptions(ctx)); err != nil && !errors.Is(err, cluster.ErrClusterNotFound) {
 		a.streams.Status().Warnf("plugins' shutdown hooks failed (continuing): %v", err)
 	}
+}
+
+// listClusters describes the clusters of every provider, or only those named.
+func (a *app) listClusters(ctx context.Context, tags []string) ([]cluster.Info, error) {
+	ps, err := a.providers(ctx)
+	if err != nil && len(ps) == 0 {
+		return nil, err
+	}
+	if err != nil {
+		a.streams.Status().Warnf("EC2 clusters not listed: %v", err)
+	}
+	var infos []cluster.Info
+	var eng *cluster.Engine
+	for _, p := range ps {
+		eng = a.engine(p)
+		all, err := eng.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		infos = append(infos, all...)
+	}
+	if len(tags) == 0 {
+		return infos, nil
+	}
+	var out []cluster.Info
+	for _, t := range tags {
+		found := false
+		for _, in := range infos {
+			if in.Tag == t {
+				out, found = append(out, in), true
+			}
+		}
+		if !found {
+			return out, &cluster.NotFoundError{Tag: t, Existing: infoTags(infos)}
+		}
+	}
+	return out, nil
+}
+
+func infoTags(infos []cluster.Info) []string {
+	out := make([]string, len(infos))
+	for i, in := range infos {
+		out[i] = in.Tag
+	}
+	return out
 }

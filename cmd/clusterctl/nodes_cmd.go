@@ -36,9 +36,9 @@ func (a *app) setupOptions(ctx context.Context) cluster.SetupOptions {
 	return o
 }
 
-// engineFor builds the engine for a command on a cluster.
-func (a *app) engineFor(ctx context.Context) (*cluster.Engine, error) {
-	p, err := a.provider(ctx)
+// engineFor builds the engine for a command on a cluster, over the provider holding it.
+func (a *app) engineFor(ctx context.Context, tag string) (*cluster.Engine, error) {
+	p, err := a.providerFor(ctx, tag)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func newAddNodeCmd(a *app) *cobra.Command {
 			if len(o.Aliases) > 0 && !cmd.Flags().Changed("num-nodes") {
 				o.Count = len(o.Aliases)
 			}
-			eng, err := a.engineFor(cmd.Context())
+			eng, err := a.engineFor(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -131,7 +131,7 @@ func newRemoveNodeCmd(a *app) *cobra.Command {
 			if err := confirmed(a, yes, fmt.Sprintf("Remove %s from cluster %s?", what, args[0])); err != nil {
 				return err
 			}
-			eng, err := a.engineFor(cmd.Context())
+			eng, err := a.engineFor(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -161,7 +161,7 @@ func newRestartCmd(a *app) *cobra.Command {
 		Example: "clusterctl restart mycluster",
 		Args:    exactArgs(1, "the cluster TAG"), ValidArgsFunction: completeClusters(a),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := a.engineFor(cmd.Context())
+			eng, err := a.engineFor(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -183,7 +183,7 @@ func newRunPluginCmd(a *app) *cobra.Command {
 		Example: "clusterctl runplugin pkgs mycluster",
 		Args:    exactArgs(2, "a PLUGIN name and the cluster TAG"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := a.engineFor(cmd.Context())
+			eng, err := a.engineFor(cmd.Context(), args[1])
 			if err != nil {
 				return err
 			}

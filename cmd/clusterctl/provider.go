@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
 	"github.com/clusterctl/clusterctl/internal/cloud/ec2"
+	"github.com/clusterctl/clusterctl/internal/cloud/local"
 	"github.com/clusterctl/clusterctl/internal/cluster"
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/plugins"
@@ -59,7 +61,7 @@ func (a *app) ec2Provider(ctx context.Context, aws config.AWSInfo) (*ec2.Provide
 	return ec2.New(ctx, opts)
 }
 
-// provider returns the provider for commands that name a cluster or need the cloud.
+// provider returns EC2, for commands that need the cloud but name no cluster.
 func (a *app) provider(ctx context.Context) (cloud.Provider, error) {
 	if a.providerSeam != nil {
 		return a.providerSeam(ctx)
@@ -69,6 +71,79 @@ func (a *app) provider(ctx context.Context) (cloud.Provider, error) {
 		return nil, err
 	}
 	return a.ec2Provider(ctx, aws)
+}
+
+// providerFor returns the provider holding cluster tag: the local provider when this machine
+// has a local cluster of that name, else EC2.
+func (a *app) providerFor(ctx context.Context, tag string) (cloud.Provider, error) {
+	if a.providerSeam == nil {
+		if lp, err := a.localProvider(); err == nil {
+			if _, err := lp.GetCluster(ctx, tag); err == nil {
+				return lp, nil
+			}
+		}
+	}
+	return a.provider(ctx)
+}
+
+// providerForTemplate returns the provider a template launches on (PROVIDER).
+func (a *app) providerForTemplate(ctx context.Context, t *config.Template) (cloud.Provider, error) {
+	if t.Provider == "local" && a.providerSeam == nil {
+		return a.localProvider()
+	}
+	return a.provider(ctx)
+}
+
+// localProvider is the systemd-nspawn provider, with image builds reported as status lines.
+func (a *app) localProvider() (*local.Provider, error) {
+	dir := a.localStateDir
+	if dir == "" {
+		dir = local.DefaultStateDir
+	}
+	return local.New(local.Options{StateDir: dir, ImageDir: a.localImageDir, Log: a.logger,
+		Progress: func(msg string) { a.streams.Status().Infof("  %s", msg) }})
+}
+
+// providers lists every provider that may hold clusters, for listclusters: local clusters when
+// this machine has any, and EC2 unless no AWS credentials are configured anywhere (probing the
+// instance metadata service for them would only make listing local clusters slow).
+func (a *app) providers(ctx context.Context) ([]cloud.Provider, error) {
+	if a.providerSeam != nil {
+		p, err := a.providerSeam(ctx)
+		return []cloud.Provider{p}, err
+	}
+	var out []cloud.Provider
+	if lp, err := a.localProvider(); err == nil {
+		if cl, err := lp.ListClusters(ctx); err == nil && len(cl) > 0 {
+			out = append(out, lp)
+		}
+	}
+	if len(out) > 0 && !a.awsConfigured(ctx) {
+		return out, nil
+	}
+	p, err := a.provider(ctx)
+	if err != nil {
+		return out, err
+	}
+	return append(out, p), nil
+}
+
+// awsConfigured reports whether any AWS credentials source is set up, without network calls.
+func (a *app) awsConfigured(ctx context.Context) bool {
+	if info, err := a.awsInfo(ctx); err == nil && (info.AccessKeyID != "" || info.Profile != "") {
+		return true
+	}
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
+		if val, ok := a.env.Lookup(v); ok && val != "" {
+			return true
+		}
+	}
+	for _, f := range []string{"~/.aws/credentials", "~/.aws/config"} {
+		if _, err := os.Stat(a.env.ExpandPath(f)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // engine builds the cluster engine over a provider.
@@ -95,17 +170,16 @@ func (a *app) engine(p cloud.Provider) *cluster.Engine {
 // completeClusters completes cluster tags from the provider, for commands taking TAG.
 func completeClusters(a *app) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
-		p, err := a.provider(cmd.Context())
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		clusters, err := p.ListClusters(cmd.Context())
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		tags := make([]string, len(clusters))
-		for i, c := range clusters {
-			tags[i] = c.Tag
+		ps, _ := a.providers(cmd.Context())
+		var tags []string
+		for _, p := range ps {
+			clusters, err := p.ListClusters(cmd.Context())
+			if err != nil {
+				continue
+			}
+			for _, c := range clusters {
+				tags = append(tags, c.Tag)
+			}
 		}
 		return tags, cobra.ShellCompDirectiveNoFileComp
 	}

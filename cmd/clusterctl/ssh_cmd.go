@@ -49,7 +49,7 @@ func (a *app) keyFiles(ctx context.Context) func(string) string {
 
 // access loads a cluster for SSH work.
 func (a *app) access(ctx context.Context, tag string) (*cluster.Access, error) {
-	p, err := a.provider(ctx)
+	p, err := a.providerFor(ctx, tag)
 	if err != nil {
 		return nil, err
 	}

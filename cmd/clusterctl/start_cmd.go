@@ -8,6 +8,7 @@ import (
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
+	"github.com/clusterctl/clusterctl/internal/cloud"
 	"github.com/clusterctl/clusterctl/internal/cluster"
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/ui"
@@ -125,7 +126,13 @@ func runStart(cmd *cobra.Command, a *app, o *startOptions, tag string) error {
 			a.streams.Status().Warnf("spot instances are not guaranteed: EC2 may reclaim them at any time (resume with `clusterctl start -x %s`)", tag)
 		}
 	}
-	p, err := a.provider(ctx)
+	var p cloud.Provider
+	var err error
+	if tpl != nil {
+		p, err = a.providerForTemplate(ctx, tpl)
+	} else {
+		p, err = a.providerFor(ctx, tag)
+	}
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/cloud/local"
 	"github.com/clusterctl/clusterctl/internal/ui"
 )
 
@@ -23,10 +24,13 @@ func newCreateVolumeCmd(a *app) *cobra.Command {
 		Long: heredoc.Doc(`
 			Create an encrypted EBS volume of SIZE_GB in ZONE. It is tagged so that the first
 			cluster that mounts it creates a filesystem on it (only when it has none), so no
-			helper instance is launched to format it. Reference it from a [volume NAME] section.`),
+			helper instance is launched to format it. Reference it from a [volume NAME] section.
+			ZONE "local" creates a volume for local clusters: a directory on this machine,
+			bound into every node at its mount path.`),
 		Example: heredoc.Doc(`
 			clusterctl createvolume 100 us-east-1a -n results
-			clusterctl createvolume 20 us-east-1a -t project=segway`),
+			clusterctl createvolume 20 us-east-1a -t project=segway
+			sudo clusterctl createvolume 5 local -n software`),
 		Args: exactArgs(2, "SIZE_GB and ZONE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			size, err := strconv.Atoi(args[0])
@@ -38,7 +42,7 @@ func newCreateVolumeCmd(a *app) *cobra.Command {
 				return err
 			}
 			tagMap[cloud.TagFormat] = "true"
-			p, err := a.provider(cmd.Context())
+			p, err := a.volumeProvider(cmd.Context(), args[1])
 			if err != nil {
 				return err
 			}
@@ -101,7 +105,7 @@ func newListVolumesCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := a.provider(cmd.Context())
+			p, err := a.volumeProvider(cmd.Context(), f.zone)
 			if err != nil {
 				return err
 			}
@@ -157,7 +161,12 @@ func newRemoveVolumeCmd(a *app) *cobra.Command {
 		Example: "clusterctl removevolume vol-0123456789abcdef0",
 		Args:    minArgs(1, "at least one VOLUME_ID"),
 		RunE: func(cmd *cobra.Command, ids []string) error {
-			p, err := a.provider(cmd.Context())
+			p, err := a.volumeProvider(cmd.Context(), "")
+			if lp, lerr := a.localProvider(); lerr == nil {
+				if local, _ := lp.Volumes(cmd.Context(), cloud.VolumeFilter{IDs: ids}); len(local) > 0 {
+					p, err = lp, nil
+				}
+			}
 			if err != nil {
 				return err
 			}
@@ -192,4 +201,13 @@ func newRemoveVolumeCmd(a *app) *cobra.Command {
 	}
 	addConfirmFlags(cmd, &yes)
 	return cmd
+}
+
+// volumeProvider picks where volume commands work: the local provider for zone "local" (the
+// local provider's only zone), else EC2.
+func (a *app) volumeProvider(ctx context.Context, zone string) (cloud.Provider, error) {
+	if zone == local.Zone && a.providerSeam == nil {
+		return a.localProvider()
+	}
+	return a.provider(ctx)
 }

@@ -64,6 +64,9 @@ type Capabilities struct {
 	SharedFilesystem bool
 	// DefaultLoginUser is the user the provider's images accept SSH logins for.
 	DefaultLoginUser string
+	// HostOnlyNetwork means instances are reachable only from this machine (local bridges):
+	// there is no SSH ingress to restrict, so SSH_CIDR is not needed.
+	HostOnlyNetwork bool
 	// MaxLaunchBatch is the most instances one Launch call may carry (EC2's 16 KB user data
 	// holds about 100 generated host keys); 0 means no limit. The engine splits larger groups.
 	MaxLaunchBatch int

@@ -91,7 +91,11 @@ func (e *Engine) Terminate(ctx context.Context, tag string) error {
 		}
 	}
 	if groupExists {
-		if err := e.step(ctx, "delete security group "+cl.GroupName, func(ctx context.Context, _ *ui.Step) error {
+		what := "security group " + cl.GroupName
+		if e.Provider.Capabilities().HostOnlyNetwork {
+			what = "network " + cl.GroupID
+		}
+		if err := e.step(ctx, "delete "+what, func(ctx context.Context, _ *ui.Step) error {
 			ctx, cancel := context.WithTimeout(ctx, e.waitTimeout())
 			defer cancel()
 			return e.Provider.DeleteCluster(ctx, tag)

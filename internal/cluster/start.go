@@ -56,9 +56,12 @@ func (e *Engine) Start(ctx context.Context, o StartOptions) (*Result, error) {
 	} else if !errors.Is(err, cloud.ErrNotFound) {
 		return nil, err
 	}
-	cidrs, err := e.sshCIDR(ctx, t.SSHCIDR)
-	if err != nil {
-		return nil, err
+	var cidrs []string
+	var err error
+	if !e.Provider.Capabilities().HostOnlyNetwork {
+		if cidrs, err = e.sshCIDR(ctx, t.SSHCIDR); err != nil {
+			return nil, err
+		}
 	}
 	rec := NewRecord(t, o.ProviderName, cidrs, e.now(), e.Secret)
 	plan := NewPlan(o.Tag, rec)
@@ -80,7 +83,11 @@ func (e *Engine) Start(ctx context.Context, o StartOptions) (*Result, error) {
 		return &Result{Plan: plan}, nil
 	}
 	var cl cloud.Cluster
-	if err := e.step(ctx, "create security group "+cloud.GroupPrefix+o.Tag, func(ctx context.Context, _ *ui.Step) error {
+	what := "security group " + cloud.GroupPrefix + o.Tag
+	if e.Provider.Capabilities().HostOnlyNetwork {
+		what = "network for " + o.Tag
+	}
+	if err := e.step(ctx, "create "+what, func(ctx context.Context, _ *ui.Step) error {
 		cl, err = e.Provider.CreateCluster(ctx, cloud.GroupSpec{Tag: o.Tag, Rules: rec.Rules, Recorded: rec.Encode(), Mounts: mounts(rec)})
 		return err
 	}); err != nil {

@@ -42,7 +42,10 @@ func qmasterScript(master string) string {
 	return fmt.Sprintf(`set -e
 %[1]s
 install -d -o sgeadmin -g sgeadmin /var/spool/gridengine /var/spool/gridengine/qmaster
-if [ ! -f $SGE_ROOT/$SGE_CELL/common/bootstrap ] || [ ! -d /var/spool/gridengine/spooldb ]; then
+# The package leaves an empty spool directory: the cell is initialised once its database exists.
+if [ ! -f /var/spool/gridengine/spooldb/sge ]; then
+  systemctl stop gridengine-master 2>/dev/null || true
+  rm -f /var/spool/gridengine/spooldb/__db.*
   chown -R sgeadmin:sgeadmin $SGE_ROOT/$SGE_CELL
   su -s /bin/sh sgeadmin -c "/usr/share/gridengine/scripts/init_cluster $SGE_ROOT $SGE_CELL /var/spool/gridengine/spooldb sgeadmin" >/tmp/clusterctl-init_cluster.log 2>&1 || { cat /tmp/clusterctl-init_cluster.log; exit 1; }
 fi
@@ -118,7 +121,7 @@ qconf -mattr queue shell_start_mode unix_behavior all.q >/dev/null
 qconf -mattr queue pe_list "make smp mpi orte" all.q >/dev/null
 # Nodes see the whole machine's load (containers share it, EC2 hosts run other work): a load
 # threshold would stop jobs on a busy but healthy host.
-qconf -mattr queue load_thresholds NONE all.q >/dev/null
+qconf -rattr queue load_thresholds NONE all.q >/dev/null
 `)
 	}
 	for _, h := range m.Exec {

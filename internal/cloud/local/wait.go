@@ -1,0 +1,151 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clusterctl/clusterctl/internal/cloud"
+)
+
+// dialTimeout bounds each readiness probe: on the bridge a container answers in microseconds,
+// or not at all while its network is still coming up.
+const dialTimeout = 300 * time.Millisecond
+
+// Wait polls until every instance in ids is in state and returns them sorted by alias.
+// Running means booted far enough that sshd accepts TCP connections on PrivateIP:22, so the
+// engine's first SSH attempt succeeds; stopped means the container process is gone and its
+// root unmounted. A dead instance (its container died) is an error at once, naming it with the
+// end of its console, never waited for. Without a ctx deadline it gives up after
+// cloud.DefaultWaitTimeout.
+func (p *Provider) Wait(ctx context.Context, tag string, ids []string, state string) ([]cloud.Instance, error) {
+	if state != cloud.StateRunning && state != cloud.StateStopped {
+		return nil, fmt.Errorf("wait: unsupported state %q (want running or stopped)", state)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cloud.DefaultWaitTimeout)
+		defer cancel()
+	}
+	t := time.NewTicker(p.poll)
+	defer t.Stop()
+	for {
+		ready, pending, err := p.waitRound(ctx, tag, ids, state)
+		if err != nil {
+			return nil, fmt.Errorf("wait for instances of %s to be %s: %w", tag, state, err)
+		}
+		if len(pending) == 0 {
+			sortInstances(ready)
+			return ready, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for %d instances of %s to be %s: still waiting for %s: %w",
+				len(ids), tag, state, describePending(pending), ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// waitRound checks every instance once. pending maps the ids not ready yet to why.
+func (p *Provider) waitRound(ctx context.Context, tag string, ids []string, state string) ([]cloud.Instance, map[string]string, error) {
+	insts, err := p.Instances(ctx, tag)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[string]cloud.Instance, len(insts))
+	for _, in := range insts {
+		byID[in.ID] = in
+	}
+	var (
+		ready   []cloud.Instance
+		probe   []cloud.Instance
+		dead    []error
+		pending = map[string]string{}
+	)
+	for _, id := range ids {
+		in, ok := byID[id]
+		switch {
+		case !ok:
+			dead = append(dead, fmt.Errorf("instance %s does not exist in cluster %s: %w", id, tag, cloud.ErrNotFound))
+		case in.State == cloud.StateDead:
+			dead = append(dead, fmt.Errorf("instance %s (%s) is dead: its container exited without being stopped; console: %s",
+				id, in.Alias, orNothing(consoleTail(p.instanceDir(tag, id), 5))))
+		case state == cloud.StateRunning && in.State == cloud.StateStopped:
+			dead = append(dead, fmt.Errorf("instance %s (%s) is stopped while waiting for running: start it first", id, in.Alias))
+		case in.State != state:
+			pending[id] = in.State
+		case state == cloud.StateRunning:
+			probe = append(probe, in)
+		default:
+			ready = append(ready, in)
+		}
+	}
+	if len(dead) > 0 {
+		return nil, nil, errors.Join(dead...)
+	}
+	for i, ok := range sshAnswers(ctx, probe) {
+		if ok {
+			ready = append(ready, probe[i])
+		} else {
+			pending[probe[i].ID] = "booting, sshd not answering yet"
+		}
+	}
+	return ready, pending, nil
+}
+
+// sshAnswers dials port 22 of each instance in parallel and reports which accepted.
+func sshAnswers(ctx context.Context, insts []cloud.Instance) []bool {
+	ok := make([]bool, len(insts))
+	var wg sync.WaitGroup
+	for i, in := range insts {
+		wg.Go(func() {
+			ip, err := netip.ParseAddr(in.PrivateIP)
+			if err != nil {
+				return
+			}
+			d := net.Dialer{Timeout: dialTimeout}
+			if conn, err := d.DialContext(ctx, "tcp", netip.AddrPortFrom(ip, 22).String()); err == nil {
+				ok[i] = true
+				// Reset rather than close: a probe must leave no half-closed socket in the
+				// container, which would keep its network namespace (and veth) alive if
+				// the container is killed right after.
+				if tc, isTCP := conn.(*net.TCPConn); isTCP {
+					_ = tc.SetLinger(0)
+				}
+				conn.Close()
+			}
+		})
+	}
+	wg.Wait()
+	return ok
+}
+
+// describePending lists the instances still awaited with their last seen state, at most ten.
+func describePending(pending map[string]string) string {
+	parts := make([]string, 0, len(pending))
+	for id, st := range pending {
+		parts = append(parts, id+" ("+st+")")
+	}
+	sort.Strings(parts)
+	if len(parts) > 10 {
+		parts = append(parts[:10], fmt.Sprintf("and %d more", len(parts)-10))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func orNothing(s string) string {
+	if s == "" {
+		return "(empty)"
+	}
+	return s
+}

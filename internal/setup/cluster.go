@@ -146,13 +146,6 @@ func (c *Cluster) step(ctx context.Context, name string, fn func(context.Context
 	return c.Status.Run(ctx, name, fn)
 }
 
-func (c *Cluster) log() *slog.Logger {
-	if c.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return c.Log
-}
-
 // nodeNames lists the aliases of nodes.
 func nodeNames(nodes []*Node) []string {
 	out := make([]string, len(nodes))

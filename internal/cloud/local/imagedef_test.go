@@ -36,7 +36,7 @@ func TestImageHash(t *testing.T) {
 		{"login user", func(d *ImageDef) { d.LoginUser = "debian" }},
 		{"debconf answer", func(d *ImageDef) { d.Debconf = nil }},
 	}
-	if base.Hash() != base.Hash() {
+	if first, again := base.Hash(), base.Hash(); first != again {
 		t.Fatal("hash is not stable")
 	}
 	for _, m := range mutate {

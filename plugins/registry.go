@@ -8,7 +8,10 @@ import (
 
 // New builds the plugin a [plugin] section resolved to, from its typed parameters (secret ones
 // included when the config was available). The sge entry is not a plugin: it configures the
-// scheduler (see SchedulerParams).
+// scheduler (see SchedulerParams). Parameters a plugin cannot use (a malformed user name, an
+// unknown log level) do not fail here but in the hooks that need them: New runs for every
+// command on a cluster, with the parameters recorded at start, and a cluster must stay
+// removable and stoppable whatever its recorded parameters.
 func New(builtin string, params map[string]any) (setup.Plugin, error) {
 	p := Params(params)
 	switch builtin {
@@ -16,6 +19,24 @@ func New(builtin string, params map[string]any) (setup.Plugin, error) {
 		return newSegway(p), nil
 	case "pkginstaller":
 		return newPkgInstaller(p), nil
+	case "pypkginstaller":
+		return newPyPkgInstaller(p), nil
+	case "users":
+		return newUsers(p), nil
+	case "ipcluster":
+		return newIPCluster(p), nil
+	case "ipclusterstop":
+		return ipClusterStop{}, nil
+	case "ipclusterrestart":
+		return ipClusterRestart{}, nil
+	case "xvfb":
+		return xvfb{}, nil
+	case "tmux":
+		return newTmux(p), nil
+	case "mpi":
+		return mpi{}, nil
+	case "condor":
+		return newCondor(p), nil
 	}
 	return nil, fmt.Errorf("plugin %s is declared but not built into this clusterctl", builtin)
 }

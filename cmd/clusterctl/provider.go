@@ -78,7 +78,9 @@ func (a *app) provider(ctx context.Context) (cloud.Provider, error) {
 func (a *app) providerFor(ctx context.Context, tag string) (cloud.Provider, error) {
 	if a.providerSeam == nil {
 		if lp, err := a.localProvider(); err == nil {
-			if _, err := lp.GetCluster(ctx, tag); err == nil {
+			if _, err := lp.GetCluster(ctx, tag); err == nil || !a.awsConfigured(ctx) {
+				// Without AWS credentials anywhere the cluster can only be local (and
+				// the local provider says it does not exist).
 				return lp, nil
 			}
 		}
@@ -113,12 +115,13 @@ func (a *app) providers(ctx context.Context) ([]cloud.Provider, error) {
 		return []cloud.Provider{p}, err
 	}
 	var out []cloud.Provider
+	aws := a.awsConfigured(ctx)
 	if lp, err := a.localProvider(); err == nil {
-		if cl, err := lp.ListClusters(ctx); err == nil && len(cl) > 0 {
+		if cl, err := lp.ListClusters(ctx); (err == nil && len(cl) > 0) || !aws {
 			out = append(out, lp)
 		}
 	}
-	if len(out) > 0 && !a.awsConfigured(ctx) {
+	if !aws && len(out) > 0 {
 		return out, nil
 	}
 	p, err := a.provider(ctx)

@@ -50,6 +50,9 @@ func (e *Engine) openSession(ctx context.Context, tag string, o SetupOptions) (*
 	}
 	opts := acc.Options()
 	opts.ReadyTimeout = SSHReadyTimeout
+	opts.OnRetry = func(t remote.Target, n int, err error) {
+		e.log().Debug("node not reachable yet, retrying", "node", t.Label(), "attempt", n, "error", err.Error())
+	}
 	pool := remote.NewPool(opts)
 	c := &setup.Cluster{Tag: tag, User: acc.Record.ClusterUser, Shell: acc.Record.ClusterShell,
 		SharedFS: e.Provider.Capabilities().SharedFilesystem, HostKeys: map[string]string{},

@@ -45,6 +45,9 @@ type Options struct {
 	// no route, EOF during the handshake, authentication failure) while a node boots. Zero
 	// means a single attempt.
 	ReadyTimeout time.Duration
+	// OnRetry, when set, is told about each failed attempt that will be retried, so a caller
+	// can log why a node is not ready yet instead of staying silent for the whole wait.
+	OnRetry func(t Target, attempt int, err error)
 	// MinBackoff and MaxBackoff bound the exponential wait between attempts.
 	MinBackoff time.Duration
 	MaxBackoff time.Duration

@@ -96,6 +96,9 @@ func retry[T any](ctx context.Context, t Target, o Options, attempt func(context
 				t, n, time.Since(start).Round(time.Millisecond), err)
 		}
 		prevErr = err
+		if o.OnRetry != nil {
+			o.OnRetry(t, n, err)
+		}
 		// Full jitter keeps hundreds of nodes from retrying in lockstep.
 		wait := min(backoff/2+rand.N(backoff/2+1), remaining)
 		select {

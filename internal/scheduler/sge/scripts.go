@@ -124,8 +124,12 @@ qconf -mattr queue pe_list "make smp mpi orte" all.q >/dev/null
 qconf -rattr queue load_thresholds NONE all.q >/dev/null
 `)
 	}
+	if len(m.Exec) > 0 {
+		b.WriteString("q=$(qconf -sq all.q | tr -d ' \\\\\\n')\n")
+	}
 	for _, h := range m.Exec {
-		fmt.Fprintf(&b, "qconf -purge queue slots all.q@%[1]s >/dev/null 2>&1 || true\nqconf -aattr queue slots '[%[1]s=%[2]d]' all.q >/dev/null\n", h.Name, h.Slots)
+		// Only a missing or different slot count is changed, so a rerun changes nothing.
+		fmt.Fprintf(&b, "case \"$q\" in *'[%[1]s=%[2]d]'*) ;; *) qconf -purge queue slots all.q@%[1]s >/dev/null 2>&1 || true; qconf -aattr queue slots '[%[1]s=%[2]d]' all.q >/dev/null ;; esac\n", h.Name, h.Slots)
 	}
 	if len(hosts) > 0 {
 		fmt.Fprintf(&b, "qmod -e %s >/dev/null 2>&1 || true\n", queueInstances(hosts))

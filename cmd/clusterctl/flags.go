@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -51,4 +52,10 @@ func (b *boolOverride) Set(v string) error {
 func boolOverrideFlag(dst *string, name, short, value, usage string) *pflag.Flag {
 	f := &pflag.Flag{Name: name, Shorthand: short, Usage: usage, Value: &boolOverride{dst: dst, value: value}, NoOptDefVal: "true"}
 	return f
+}
+
+// underscoresAsDashes lets StarCluster's flag spellings (--max_nodes) work alongside ours
+// (--max-nodes).
+func underscoresAsDashes(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+	return pflag.NormalizedName(strings.ReplaceAll(name, "_", "-"))
 }

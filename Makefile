@@ -6,7 +6,6 @@ LDFLAGS  := -X main.version=$(VERSION)
 # Packages the tests and the demo need; scripts/deps.sh installs the missing ones.
 APT_PACKAGES := openssh-server openssh-client sudo iproute2
 STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@2026.2.2
-DEMO_DIR     := .demo
 
 .PHONY: all build deps test lint bench demo docs clean
 
@@ -30,16 +29,25 @@ lint:
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./...
 
-# The main job on the embedded default. Until the local provider lands this writes a config
-# template, validates it and shows the resolved template, all under $(DEMO_DIR).
-demo: build
-	$(BIN) --config $(DEMO_DIR)/config config init --force
-	$(BIN) --config $(DEMO_DIR)/config config validate
-	$(BIN) --config $(DEMO_DIR)/config config show -c smallcluster
+# The main job on the embedded default: a 3-node Grid Engine cluster of local containers
+# (examples/local.ini; needs root), then qhost from its master. Running it again resumes the
+# same cluster instead of starting a second one.
+DEMO_CONFIG := examples/local.ini
+demo: deps build
+	@if $(BIN) --config $(DEMO_CONFIG) listclusters demo >/dev/null 2>&1; then \
+		$(BIN) --config $(DEMO_CONFIG) start -x demo; \
+	else \
+		$(BIN) --config $(DEMO_CONFIG) start -c localcluster demo; \
+	fi
+	$(BIN) --config $(DEMO_CONFIG) sshmaster demo qhost
+	@echo
+	@echo "Log in:      $(BIN) sshmaster demo"
+	@echo "Run a job:   $(BIN) sshmaster demo \"sudo -iu clusteruser qsub -b y -sync y hostname\""
+	@echo "Remove it:   $(BIN) terminate -y demo"
 
 # Regenerates the README's config reference and command list from the code.
 docs:
 	$(GO) test ./cmd/clusterctl -run TestREADME -update
 
 clean:
-	rm -rf bin $(DEMO_DIR)
+	rm -rf bin

@@ -37,13 +37,16 @@ CLUSTERCTL_EOF`, pkgs, remote.Quote(master), sgeRoot, sgeCell)
 }
 
 // qmasterScript initialises the cell once (as sgeadmin: a spool created by root makes
-// sge_qmaster fail with DB_RUNRECOVERY) and (re)starts the qmaster.
+// sge_qmaster fail with DB_RUNRECOVERY), enables the qmaster so it comes back after a
+// reboot, and starts it unless it runs.
 func qmasterScript(master string) string {
 	return fmt.Sprintf(`set -e
 %[1]s
 install -d -o sgeadmin -g sgeadmin /var/spool/gridengine /var/spool/gridengine/qmaster
 # The package leaves an empty spool directory: the cell is initialised once its database exists.
+fresh=
 if [ ! -f /var/spool/gridengine/spooldb/sge ]; then
+  fresh=yes
   systemctl stop gridengine-master 2>/dev/null || true
   rm -f /var/spool/gridengine/spooldb/__db.*
   chown -R sgeadmin:sgeadmin $SGE_ROOT/$SGE_CELL
@@ -51,14 +54,19 @@ if [ ! -f /var/spool/gridengine/spooldb/sge ]; then
 fi
 echo %[2]s > $SGE_ROOT/$SGE_CELL/common/act_qmaster
 chown sgeadmin:sgeadmin $SGE_ROOT/$SGE_CELL/common/act_qmaster
-systemctl restart gridengine-master 2>/dev/null || /etc/init.d/gridengine-master restart
+systemctl enable gridengine-master >/dev/null 2>&1 || true
+# A running qmaster is left alone (a rerun must not disturb jobs); a fresh cell starts it.
+if [ -n "$fresh" ] || ! systemctl is-active -q gridengine-master 2>/dev/null; then
+  systemctl restart gridengine-master 2>/dev/null || /etc/init.d/gridengine-master restart
+fi
 for i in $(seq 60); do qconf -sh >/dev/null 2>&1 && exit 0; sleep 1; done
 echo "sge_qmaster did not answer within 60 s" >&2; exit 1`, envLine, remote.Quote(master))
 }
 
-// execdScript (re)starts the execution daemon.
+// execdScript enables the execution daemon and starts it unless it runs already.
 const execdScript = `set -e
-systemctl restart gridengine-exec 2>/dev/null || /etc/init.d/gridengine-exec restart`
+systemctl enable gridengine-exec >/dev/null 2>&1 || true
+systemctl is-active -q gridengine-exec 2>/dev/null || systemctl restart gridengine-exec 2>/dev/null || /etc/init.d/gridengine-exec restart`
 
 // masterConfig is one run of configuration on the master for a set of exec hosts.
 type masterConfig struct {
@@ -224,4 +232,17 @@ func uniq(xs []string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// waitReportingScript waits until every exec host reports to the qmaster (qhost shows its CPU
+// count instead of "-"), so jobs submitted right after setup can start.
+func waitReportingScript(hosts []string) string {
+	return fmt.Sprintf(`%s
+for i in $(seq 90); do
+  missing=$(qhost -h %s | awk 'NR > 3 && $3 == "-" { print $1 }')
+  [ -z "$missing" ] && exit 0
+  sleep 1
+done
+echo "exec hosts not reporting to the qmaster after 90 s:" $missing >&2
+exit 1`, envLine, strings.Join(hosts, ","))
 }

@@ -100,8 +100,17 @@ func (g *SGE) register(ctx context.Context, c *setup.Cluster, exec, submit []*se
 	}); err != nil {
 		return err
 	}
-	return c.ForEach(ctx, "Grid Engine execd", exec, func(ctx context.Context, n *setup.Node) error {
+	if err := c.ForEach(ctx, "Grid Engine execd", exec, func(ctx context.Context, n *setup.Node) error {
 		_, err := c.Sudo(ctx, n, execdScript)
+		return err
+	}); err != nil {
+		return err
+	}
+	if len(exec) == 0 {
+		return nil
+	}
+	return c.Step(ctx, "Grid Engine: exec hosts reporting", func(ctx context.Context) error {
+		_, err := c.Sudo(ctx, m, waitReportingScript(nodeNames(exec)))
 		return err
 	})
 }

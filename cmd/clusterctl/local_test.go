@@ -17,7 +17,7 @@ const localImageDir = "/var/lib/clusterctl/images"
 
 // localEnv is a home, a config and a private local-provider state directory for one test.
 type localEnv struct {
-	t        *testing.T
+	t        testing.TB
 	home     string
 	config   string
 	stateDir string
@@ -25,7 +25,7 @@ type localEnv struct {
 
 // newLocalEnv skips (saying exactly why) unless this machine can run local clusters: root,
 // systemd-nspawn and debootstrap, which `make test` installs.
-func newLocalEnv(t *testing.T, configText string) *localEnv {
+func newLocalEnv(t testing.TB, configText string) *localEnv {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("local clusters need root (systemd-nspawn, bridges, overlay mounts); CI runs `make test` as root")

@@ -98,11 +98,17 @@ func (a *app) providerForTemplate(ctx context.Context, t *config.Template) (clou
 
 // localProvider is the systemd-nspawn provider, with image builds reported as status lines.
 func (a *app) localProvider() (*local.Provider, error) {
-	dir := a.localStateDir
+	dir, images := a.localStateDir, a.localImageDir
 	if dir == "" {
 		dir = local.DefaultStateDir
+		if v, ok := a.env.Lookup("CLUSTERCTL_LOCAL_DIR"); ok && v != "" {
+			dir = v
+		}
 	}
-	return local.New(local.Options{StateDir: dir, ImageDir: a.localImageDir, Log: a.logger,
+	if images == "" {
+		images = filepath.Join(local.DefaultStateDir, "images")
+	}
+	return local.New(local.Options{StateDir: dir, ImageDir: images, Log: a.logger,
 		Progress: func(msg string) { a.streams.Status().Infof("  %s", msg) }})
 }
 

@@ -23,6 +23,14 @@ func TestLocalLoadBalance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The daemon mode needs the real binary (the test binary cannot re-run itself as
+	// clusterctl); build it while HOME still points at the Go caches.
+	bin := filepath.Join(t.TempDir(), "clusterctl")
+	if os.Geteuid() == 0 {
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			t.Fatalf("build clusterctl: %v\n%s", err, out)
+		}
+	}
 	e := newLocalEnv(t, string(example))
 	const tag = "lb"
 	e.terminateAtEnd(tag)
@@ -97,11 +105,7 @@ func TestLocalLoadBalance(t *testing.T) {
 		}
 	}
 
-	// Daemon mode, with the real binary (the test binary cannot re-run itself as clusterctl).
-	bin := filepath.Join(t.TempDir(), "clusterctl")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build clusterctl: %v\n%s", err, out)
-	}
+	// Daemon mode.
 	pid := filepath.Join(e.home, "bal.pid")
 	run := func(args ...string) (string, error) {
 		c := exec.Command(bin, append([]string{"--config", e.config}, args...)...)

@@ -35,6 +35,13 @@ func TestLocalClusterEndToEnd(t *testing.T) {
 	}
 
 	checkCluster(t, e, tag, []string{"master", "node001", "node002"})
+	// The user's own key logs in as the cluster user (workflows: sshmaster -u USER).
+	if got := strings.TrimSpace(e.must("sshmaster", "-u", "clusteruser", tag, "whoami").out); got != "clusteruser" {
+		t.Errorf("sshmaster -u clusteruser: %q", got)
+	}
+	if r := e.must("runplugin", "segway-setup", tag); !strings.Contains(r.errOut, "✓ segway environment (3/3 nodes") {
+		t.Errorf("runplugin: %s", r.errOut)
+	}
 
 	// An array job of 20 tasks with a memory request runs everywhere; outputs land in the
 	// shared home. A job asking more memory than any host has stays queued.

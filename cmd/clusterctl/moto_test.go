@@ -35,20 +35,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	s, err := mototest.StartServer(context.Background())
-	switch {
-	case errors.Is(err, mototest.ErrUnavailable):
-		motoSkip = err.Error()
-	case err != nil:
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	moto = s
-	code := m.Run()
-	if s != nil {
-		_ = s.Close()
-	}
-	os.Exit(code)
+	os.Exit(mototest.Main(m, func(s *mototest.Server, why string) { moto, motoSkip = s, why }))
 }
 
 // awsEnv is one test's cloud: a fresh moto, a home with a key pair imported into it and a
@@ -140,6 +127,7 @@ func (e *awsEnv) cli(args ...string) cliResult {
 			a.waitTimeout = e.timeout
 		}
 		a.publicIP = e.ip
+		a.localStateDir = e.home // no local clusters of this machine leak into EC2 listings
 	})
 	return cliResult{code: code, out: out.String(), errOut: errOut.String()}
 }

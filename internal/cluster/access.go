@@ -27,15 +27,9 @@ type Access struct {
 // Access loads a cluster for SSH work. keyFile maps the cluster's key pair name to the local
 // private key (from the config's [key NAME] sections); it may return "".
 func (e *Engine) Access(ctx context.Context, tag string, keyFile func(keyName string) string) (*Access, error) {
-	cl, err := e.Provider.GetCluster(ctx, tag)
-	if errors.Is(err, cloud.ErrNotFound) {
-		return nil, e.NotFound(ctx, tag)
-	} else if err != nil {
-		return nil, err
-	}
-	rec, err := DecodeRecord(cl.Recorded)
+	_, rec, err := e.loadCluster(ctx, tag)
 	if err != nil {
-		return nil, fmt.Errorf("cluster %s: %w", tag, err)
+		return nil, err
 	}
 	insts, err := e.Provider.Instances(ctx, tag)
 	if err != nil {
@@ -55,6 +49,21 @@ func (e *Engine) Access(ctx context.Context, tag string, keyFile func(keyName st
 		a.KeyFile = ClusterKeyPath(e.StateDir, tag)
 	}
 	return a, nil
+}
+
+// loadCluster finds a cluster and reads the template recorded with it.
+func (e *Engine) loadCluster(ctx context.Context, tag string) (cloud.Cluster, Record, error) {
+	cl, err := e.Provider.GetCluster(ctx, tag)
+	if errors.Is(err, cloud.ErrNotFound) {
+		return cl, Record{}, e.NotFound(ctx, tag)
+	} else if err != nil {
+		return cl, Record{}, err
+	}
+	rec, err := DecodeRecord(cl.Recorded)
+	if err != nil {
+		return cl, rec, fmt.Errorf("cluster %s: %w", tag, err)
+	}
+	return cl, rec, nil
 }
 
 // Master returns the cluster's master instance.

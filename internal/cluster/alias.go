@@ -5,6 +5,8 @@ package cluster
 
 import (
 	"fmt"
+
+	"github.com/clusterctl/clusterctl/internal/cloud"
 	"regexp"
 	"sort"
 	"strconv"
@@ -57,22 +59,7 @@ func NextAliases(existing []string, n int, tag string, dnsPrefix bool) []string 
 // SortAliases orders aliases the way people read them: master first, then workers by number,
 // then anything else by name.
 func SortAliases(aliases []string) {
-	sort.SliceStable(aliases, func(i, j int) bool { return aliasLess(aliases[i], aliases[j]) })
-}
-
-func aliasLess(a, b string) bool {
-	ma, mb := isMaster(a), isMaster(b)
-	if ma != mb {
-		return ma
-	}
-	na, nb := NodeNumber(a), NodeNumber(b)
-	if (na > 0) != (nb > 0) {
-		return na > 0
-	}
-	if na != nb {
-		return na < nb
-	}
-	return a < b
+	sort.SliceStable(aliases, func(i, j int) bool { return cloud.AliasLess(aliases[i], aliases[j]) })
 }
 
 func isMaster(alias string) bool {

@@ -223,7 +223,7 @@ func pickRemovals(acc *Access, o RemoveOptions) ([]cloud.Instance, error) {
 	if n > len(workers) {
 		return nil, fmt.Errorf("cluster %s has %d worker nodes; cannot remove %d (the master is never removed)", acc.Tag, len(workers), n)
 	}
-	sort.SliceStable(workers, func(i, j int) bool { return aliasLess(workers[j].Alias, workers[i].Alias) })
+	sort.SliceStable(workers, func(i, j int) bool { return cloud.AliasLess(workers[j].Alias, workers[i].Alias) })
 	return workers[:n], nil
 }
 

@@ -109,15 +109,9 @@ func (e *Engine) Start(ctx context.Context, o StartOptions) (*Result, error) {
 // that are missing (a start that stopped half way) are launched.
 func (e *Engine) resume(ctx context.Context, o StartOptions) (*Result, error) {
 	tag := o.Tag
-	cl, err := e.Provider.GetCluster(ctx, tag)
-	if errors.Is(err, cloud.ErrNotFound) {
-		return nil, e.NotFound(ctx, tag)
-	} else if err != nil {
-		return nil, err
-	}
-	rec, err := DecodeRecord(cl.Recorded)
+	cl, rec, err := e.loadCluster(ctx, tag)
 	if err != nil {
-		return nil, fmt.Errorf("cluster %s: %w", tag, err)
+		return nil, err
 	}
 	plan := NewPlan(tag, rec)
 	insts, err := e.Provider.Instances(ctx, tag)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -29,7 +28,7 @@ func (p *Provider) Instances(ctx context.Context, tag string) ([]cloud.Instance,
 	for i, in := range raw {
 		out[i] = toInstance(in)
 	}
-	sortInstances(out)
+	cloud.SortInstances(out)
 	return out, nil
 }
 
@@ -58,7 +57,7 @@ func (p *Provider) AllInstances(ctx context.Context, showTerminated bool) ([]clo
 			return a.Cluster < b.Cluster
 		}
 		if a.Alias != b.Alias {
-			return aliasLess(a.Alias, b.Alias)
+			return cloud.AliasLess(a.Alias, b.Alias)
 		}
 		return a.ID < b.ID
 	})
@@ -115,63 +114,4 @@ func toInstance(in types.Instance) cloud.Instance {
 		out.Zone = aws.ToString(in.Placement.AvailabilityZone)
 	}
 	return out
-}
-
-// sortInstances orders instances by alias (aliasLess), then by id for untagged ones.
-func sortInstances(in []cloud.Instance) {
-	sort.SliceStable(in, func(i, j int) bool {
-		if in[i].Alias != in[j].Alias {
-			return aliasLess(in[i].Alias, in[j].Alias)
-		}
-		return in[i].ID < in[j].ID
-	})
-}
-
-// aliasLess orders aliases the way users read them: master first, then by name prefix and
-// number, so node1000 follows node999 (StarCluster's node(\d{3}) assumed three digits). Empty
-// aliases (instances not yet tagged) sort last.
-func aliasLess(a, b string) bool {
-	ra, rb := aliasRank(a), aliasRank(b)
-	if ra != rb {
-		return ra < rb
-	}
-	pa, na, oka := splitAlias(a)
-	pb, nb, okb := splitAlias(b)
-	if pa != pb {
-		return pa < pb
-	}
-	if oka && okb && na != nb {
-		return na < nb
-	}
-	if oka != okb {
-		return !oka // "node" before "node001"
-	}
-	return a < b
-}
-
-func aliasRank(a string) int {
-	switch {
-	case a == string(cloud.RoleMaster):
-		return 0
-	case a == "":
-		return 2
-	}
-	return 1
-}
-
-// splitAlias splits "node012" into ("node", 12, true); an alias without trailing digits
-// returns ok false.
-func splitAlias(a string) (string, uint64, bool) {
-	i := len(a)
-	for i > 0 && a[i-1] >= '0' && a[i-1] <= '9' {
-		i--
-	}
-	if i == len(a) {
-		return a, 0, false
-	}
-	n, err := strconv.ParseUint(a[i:], 10, 64) // leading zeros are fine
-	if err != nil {
-		return a, 0, false
-	}
-	return a[:i], n, true
 }

@@ -26,7 +26,7 @@ func TestSortInstancesByAlias(t *testing.T) {
 			}
 			r := rand.New(rand.NewPCG(tc.seed, 0))
 			r.Shuffle(len(insts), func(i, j int) { insts[i], insts[j] = insts[j], insts[i] })
-			sortInstances(insts)
+			cloud.SortInstances(insts)
 			got := make([]string, len(insts))
 			for i, in := range insts {
 				got[i] = in.Alias

@@ -73,7 +73,7 @@ func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud
 	if tagErr := p.tagAliases(ctx, req.Tag, insts, hostPublicKeys(req.Boot.HostKeys)); tagErr != nil {
 		err = errors.Join(err, fmt.Errorf("name the instances of cluster %s: %w", req.Tag, tagErr))
 	}
-	sortInstances(insts)
+	cloud.SortInstances(insts)
 	return insts, err
 }
 

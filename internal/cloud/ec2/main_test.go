@@ -2,8 +2,6 @@ package ec2
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -24,20 +22,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	s, err := mototest.StartServer(context.Background())
-	switch {
-	case errors.Is(err, mototest.ErrUnavailable):
-		motoSkip = err.Error()
-	case err != nil:
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	moto = s
-	code := m.Run()
-	if s != nil {
-		_ = s.Close()
-	}
-	os.Exit(code)
+	os.Exit(mototest.Main(m, func(s *mototest.Server, why string) { moto, motoSkip = s, why }))
 }
 
 // testPollInterval keeps waits short against moto, whose state changes are immediate.

@@ -76,7 +76,7 @@ func (p *Provider) Wait(ctx context.Context, tag string, ids []string, state str
 		}
 		return nil, fmt.Errorf("wait for instances of %s to be %s: %w", tag, state, err)
 	}
-	sortInstances(ready)
+	cloud.SortInstances(ready)
 	return ready, nil
 }
 

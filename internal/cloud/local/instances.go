@@ -46,7 +46,7 @@ func (p *Provider) Instances(_ context.Context, tag string) ([]cloud.Instance, e
 		state := observedState(r, nspawnAlive(r.PID, machineName(r.ID)), mounted[p.mergedDir(r)], now)
 		out[i] = toInstance(r, c.Subnet, state)
 	}
-	sortInstances(out)
+	cloud.SortInstances(out)
 	return out, nil
 }
 

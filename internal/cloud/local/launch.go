@@ -85,7 +85,7 @@ func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud
 	for i, r := range recs {
 		out[i] = toInstance(r, c.Subnet, cloud.StateRunning)
 	}
-	sortInstances(out)
+	cloud.SortInstances(out)
 	p.log.Info("launched instances", "cluster", req.Tag, "count", len(out), "image", def.Name)
 	return out, nil
 }

@@ -114,7 +114,7 @@ func TestToInstance(t *testing.T) {
 
 func TestSortInstances(t *testing.T) {
 	in := []cloud.Instance{{Alias: "node010"}, {Alias: ""}, {Alias: "node002"}, {Alias: "node1000"}, {Alias: "master"}, {Alias: "node999"}}
-	sortInstances(in)
+	cloud.SortInstances(in)
 	var got []string
 	for _, i := range in {
 		got = append(got, i.Alias)

@@ -44,7 +44,7 @@ func (p *Provider) Wait(ctx context.Context, tag string, ids []string, state str
 			return nil, fmt.Errorf("wait for instances of %s to be %s: %w", tag, state, err)
 		}
 		if len(pending) == 0 {
-			sortInstances(ready)
+			cloud.SortInstances(ready)
 			return ready, nil
 		}
 		select {

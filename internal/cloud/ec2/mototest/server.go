@@ -221,3 +221,24 @@ func (t *tail) String() string {
 	defer t.mu.Unlock()
 	return t.buf.String()
 }
+
+// Main is a test binary's TestMain around one shared moto server: it starts the server, hands
+// it (or, when moto is missing, nil and the reason) to set, runs the tests, stops the server
+// and returns the exit code for os.Exit.
+func Main(m *testing.M, set func(s *Server, skipReason string)) int {
+	s, err := StartServer(context.Background())
+	switch {
+	case errors.Is(err, ErrUnavailable):
+		set(nil, err.Error())
+	case err != nil:
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	default:
+		set(s, "")
+	}
+	code := m.Run()
+	if s != nil {
+		_ = s.Close()
+	}
+	return code
+}

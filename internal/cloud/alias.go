@@ -1,26 +1,25 @@
-package local
+package cloud
 
 import (
 	"sort"
 	"strconv"
-
-	"github.com/clusterctl/clusterctl/internal/cloud"
 )
 
-// sortInstances orders instances by alias (aliasLess), then by id. The engine relies on this
-// order (master first, node002 before node010), the same as the EC2 provider's.
-func sortInstances(in []cloud.Instance) {
+// SortInstances orders instances by alias (AliasLess), then by id. The engine relies on this
+// order (master first, node002 before node010) from every provider.
+func SortInstances(in []Instance) {
 	sort.SliceStable(in, func(i, j int) bool {
 		if in[i].Alias != in[j].Alias {
-			return aliasLess(in[i].Alias, in[j].Alias)
+			return AliasLess(in[i].Alias, in[j].Alias)
 		}
 		return in[i].ID < in[j].ID
 	})
 }
 
-// aliasLess orders aliases the way users read them: master first, then by name prefix and
-// number, so node1000 follows node999. Empty aliases sort last.
-func aliasLess(a, b string) bool {
+// AliasLess orders aliases the way users read them: master first, then by name prefix and
+// number, so node1000 follows node999 (StarCluster's node(\d{3}) assumed three digits). Empty
+// aliases (instances not yet tagged) sort last.
+func AliasLess(a, b string) bool {
 	ra, rb := aliasRank(a), aliasRank(b)
 	if ra != rb {
 		return ra < rb
@@ -41,7 +40,7 @@ func aliasLess(a, b string) bool {
 
 func aliasRank(a string) int {
 	switch {
-	case a == string(cloud.RoleMaster):
+	case a == string(RoleMaster):
 		return 0
 	case a == "":
 		return 2

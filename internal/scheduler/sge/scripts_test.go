@@ -1,0 +1,60 @@
+package sge
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/setup"
+)
+
+func TestExecHosts(t *testing.T) {
+	nodes := []*setup.Node{{Instance: cloud.Instance{Alias: "master", Role: cloud.RoleMaster}}, {Instance: cloud.Instance{Alias: "node001", Role: cloud.RoleNode}}}
+	if got := nodeNames(New(Settings{MasterIsExecHost: true}).execHosts(nodes)); strings.Join(got, ",") != "master,node001" {
+		t.Errorf("master as exec host: %v", got)
+	}
+	if got := nodeNames(New(Settings{MasterIsExecHost: false}).execHosts(nodes)); strings.Join(got, ",") != "node001" {
+		t.Errorf("master_is_exec_host = false must keep the master out of the queue: %v", got)
+	}
+}
+
+// TestMasterConfigScript checks the rendered master configuration: valid shell, the
+// mem_requested consumable, each host's capacity, the queue settings, and min_uid lowered only
+// for a system-account cluster user (an explicit CLUSTER_USER = sgeadmin).
+func TestMasterConfigScript(t *testing.T) {
+	full := masterConfig{Exec: []hostFacts{{Name: "node001", Slots: 4, MemoryKB: 8000000}, {Name: "node002", Slots: 8, MemoryKB: 16000000}},
+		Submit: []string{"master", "node001", "node002"}, Full: true, MinUID: 105}.script()
+	for _, want := range []string{
+		"mem_requested mem_req MEMORY <= YES YES 0 0",
+		"complex_values        mem_requested=8000000K",
+		"complex_values        mem_requested=16000000K",
+		"qconf -mattr queue shell /bin/bash all.q",
+		"qconf -rattr queue load_thresholds NONE all.q",
+		"allocation_rule    $fill_up",
+		"allocation_rule    $pe_slots",
+		"'[node002=8]'",
+		"min_uid 105",
+		"qconf -ah master,node001,node002",
+	} {
+		if !strings.Contains(full, want) {
+			t.Errorf("script lacks %q", want)
+		}
+	}
+	if out, err := exec.Command("sh", "-n", "-c", full).CombinedOutput(); err != nil {
+		t.Fatalf("not valid shell: %v %s", err, out)
+	}
+	add := masterConfig{Exec: []hostFacts{{Name: "node003", Slots: 2, MemoryKB: 1}}, Submit: []string{"node003"}, MinUID: 1001}.script()
+	if strings.Contains(add, "qconf -Mc") || strings.Contains(add, "qconf -Ap") || strings.Contains(add, "min_uid") {
+		t.Errorf("adding hosts must not redo cluster-wide objects:\n%s", add)
+	}
+	rm := removeScript([]string{"node002", "node003"})
+	for _, want := range []string{"qmod -d all.q@node002,all.q@node003", "qconf -de node003", "qconf -dattr hostgroup hostlist node002 @allhosts"} {
+		if !strings.Contains(rm, want) {
+			t.Errorf("remove script lacks %q", want)
+		}
+	}
+	if strings.Index(rm, "qmod -d") > strings.Index(rm, "qconf -de") {
+		t.Error("hosts must be disabled before they are removed")
+	}
+}

@@ -45,7 +45,7 @@ func (c *Cluster) trust(ctx context.Context, nodes, fresh []*Node) error {
 		isFresh[n.ID] = true
 	}
 	all, news := knownHostsEdit(c.Nodes, c.HostKeys, nil).Script(), knownHostsEdit(fresh, c.HostKeys, nil).Script()
-	return c.ForEach(ctx, "passwordless SSH", nodes, func(ctx context.Context, n *Node) error {
+	err = c.ForEach(ctx, "passwordless SSH", nodes, func(ctx context.Context, n *Node) error {
 		script := news
 		if isFresh[n.ID] {
 			script = all
@@ -58,6 +58,35 @@ func (c *Cluster) trust(ctx context.Context, nodes, fresh []*Node) error {
 		}
 		return installRootKey(ctx, c, n, rootKey, rootPub)
 	})
+	if err != nil {
+		return err
+	}
+	var workers []string
+	for _, n := range fresh {
+		if !n.IsMaster() {
+			workers = append(workers, n.Alias)
+		}
+	}
+	if len(workers) == 0 {
+		return nil
+	}
+	// A cluster user whose home is not on the shared /home (an explicit CLUSTER_USER =
+	// sgeadmin lives in /var/lib/gridengine) gets its keys copied from the master, over
+	// root's SSH, in one command.
+	_, err = c.Sudo(ctx, m, copyUserKeysScript(c.User, workers))
+	return err
+}
+
+// copyUserKeysScript copies the cluster user's ~/.ssh from the master to the workers when the
+// home is not under the shared /home.
+func copyUserKeysScript(user string, workers []string) string {
+	return fmt.Sprintf(`set -e
+u=%s
+h=$(getent passwd "$u" | cut -d: -f6)
+case "$h" in /home/*) exit 0 ;; esac
+for n in %s; do
+  tar -C "$h" -cf - .ssh | ssh -o BatchMode=yes "root@$n" "mkdir -p '$h' && tar -C '$h' -xf - && chown -R '$u:' '$h/.ssh'"
+done`, remote.Quote(user), remote.QuoteArgs(workers...))
 }
 
 // masterKeysScript makes root's and the cluster user's keys when missing, authorizes them (and

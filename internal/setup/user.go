@@ -78,6 +78,8 @@ u=%s
 getent group "$u" >/dev/null || groupadd -o -g %d "$u"
 sh=$(command -v %s || echo /bin/bash)
 id -u "$u" >/dev/null 2>&1 || useradd -o -u %d -g %d -s "$sh" -M -d "/home/$u" "$u"
+# An existing system account (CLUSTER_USER = sgeadmin, Grid Engine's) has no login shell.
+case "$(getent passwd "$u" | cut -d: -f7)" in */false|*/nologin) usermod -s "$sh" "$u" ;; esac
 `, u, gid, remote.Quote(shell), uid, gid)
 	if makeHome {
 		s += `h=$(getent passwd "$u" | cut -d: -f6)

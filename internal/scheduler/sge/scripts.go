@@ -75,8 +75,9 @@ type masterConfig struct {
 	// Full also creates the cluster-wide objects (complex, parallel environments, queue);
 	// adding hosts later skips them.
 	Full bool
-	// MinUID lets a cluster user below 1000 (an explicit CLUSTER_USER = sgeadmin) run jobs.
-	MinUID int
+	// MinUID and MinGID let a cluster user below 1000 (an explicit CLUSTER_USER = sgeadmin)
+	// run jobs.
+	MinUID, MinGID int
 }
 
 // script renders the master's configuration: every qconf change for every host in one
@@ -105,7 +106,7 @@ grep -q '^mem_requested ' $t/complex || { echo 'mem_requested mem_req MEMORY <= 
 qconf -Msconf $t/sconf >/dev/null
 `)
 		if m.MinUID > 0 && m.MinUID < 1000 {
-			fmt.Fprintf(&b, "qconf -sconf global | sed -e 's/^min_uid .*/min_uid %[1]d/' -e 's/^min_gid .*/min_gid %[1]d/' > $t/global\nqconf -Mconf $t/global >/dev/null 2>&1 || true\n", m.MinUID)
+			fmt.Fprintf(&b, "qconf -sconf global | sed -e 's/^min_uid .*/min_uid %d/' -e 's/^min_gid .*/min_gid %d/' > $t/global\nqconf -Mconf $t/global >/dev/null 2>&1 || true\n", m.MinUID, m.MinGID)
 		}
 		for _, pe := range parallelEnvironments() {
 			fmt.Fprintf(&b, "cat > $t/pe <<'EOF'\n%sEOF\nobj p %s $t/pe\n", pe.file(), pe.name)

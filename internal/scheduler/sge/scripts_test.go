@@ -24,7 +24,7 @@ func TestExecHosts(t *testing.T) {
 // for a system-account cluster user (an explicit CLUSTER_USER = sgeadmin).
 func TestMasterConfigScript(t *testing.T) {
 	full := masterConfig{Exec: []hostFacts{{Name: "node001", Slots: 4, MemoryKB: 8000000}, {Name: "node002", Slots: 8, MemoryKB: 16000000}},
-		Submit: []string{"master", "node001", "node002"}, Full: true, MinUID: 105}.script()
+		Submit: []string{"master", "node001", "node002"}, Full: true, MinUID: 105, MinGID: 104}.script()
 	for _, want := range []string{
 		"mem_requested mem_req MEMORY <= YES YES 0 0",
 		"complex_values        mem_requested=8000000K",
@@ -34,7 +34,7 @@ func TestMasterConfigScript(t *testing.T) {
 		"allocation_rule    $fill_up",
 		"allocation_rule    $pe_slots",
 		"'[node002=8]'",
-		"min_uid 105",
+		"min_uid 105", "min_gid 104",
 		"qconf -ah master,node001,node002",
 	} {
 		if !strings.Contains(full, want) {

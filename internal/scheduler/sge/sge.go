@@ -93,7 +93,7 @@ func (g *SGE) register(ctx context.Context, c *setup.Cluster, exec, submit []*se
 		return err
 	}
 	m := c.Master()
-	cfg := masterConfig{Exec: facts, Submit: nodeNames(submit), Full: full, MinUID: c.UID}
+	cfg := masterConfig{Exec: facts, Submit: nodeNames(submit), Full: full, MinUID: c.UID, MinGID: c.GID}
 	if err := c.Step(ctx, fmt.Sprintf("Grid Engine: %d exec hosts with mem_requested", len(exec)), func(ctx context.Context) error {
 		_, err := c.Sudo(ctx, m, cfg.script())
 		return err

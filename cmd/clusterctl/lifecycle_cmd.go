@@ -51,21 +51,13 @@ func newStopCmd(a *app) *cobra.Command {
 		Args:              minArgs(1, "at least one cluster TAG"),
 		ValidArgsFunction: completeClusters(a),
 		RunE: func(cmd *cobra.Command, tags []string) error {
-			for _, tag := range tags {
-				eng, err := a.engineFor(cmd.Context(), tag)
-				if err != nil {
-					return err
-				}
-				if err := confirmed(a, yes, fmt.Sprintf("Stop cluster %s?", tag)); err != nil {
-					return err
-				}
-				a.shutdownHooks(cmd.Context(), eng, tag)
+			return a.windDown(cmd.Context(), tags, yes, "Stop cluster %s?", func(eng *cluster.Engine, tag string) error {
 				if err := eng.Stop(cmd.Context(), tag, terminateSpot); err != nil {
 					return err
 				}
 				a.streams.Status().Donef("cluster %s is stopped; start it again with `clusterctl start -x %s`", tag, tag)
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	addConfirmFlags(cmd, &yes)
@@ -89,16 +81,9 @@ func newTerminateCmd(a *app) *cobra.Command {
 		Args:              minArgs(1, "at least one cluster TAG"),
 		ValidArgsFunction: completeClusters(a),
 		RunE: func(cmd *cobra.Command, tags []string) error {
-			for _, tag := range tags {
-				eng, err := a.engineFor(cmd.Context(), tag)
-				if err != nil {
-					return err
-				}
-				if err := confirmed(a, yes, fmt.Sprintf("Terminate cluster %s? Its instances and their root disks are deleted (volumes are kept).", tag)); err != nil {
-					return err
-				}
-				a.shutdownHooks(cmd.Context(), eng, tag)
-				err = eng.Terminate(cmd.Context(), tag)
+			question := "Terminate cluster %s? Its instances and their root disks are deleted (volumes are kept)."
+			return a.windDown(cmd.Context(), tags, yes, question, func(eng *cluster.Engine, tag string) error {
+				err := eng.Terminate(cmd.Context(), tag)
 				switch {
 				case errors.Is(err, cluster.ErrClusterNotFound):
 					a.streams.Status().Infof("%v: nothing to terminate", err)
@@ -107,8 +92,8 @@ func newTerminateCmd(a *app) *cobra.Command {
 				default:
 					a.streams.Status().Donef("cluster %s is terminated", tag)
 				}
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	addConfirmFlags(cmd, &yes)
@@ -191,6 +176,25 @@ func firstNonEmpty(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// windDown stops or terminates clusters one by one: it asks (question has one %s for the tag)
+// unless yes, runs the plugins' shutdown hooks, then act.
+func (a *app) windDown(ctx context.Context, tags []string, yes bool, question string, act func(*cluster.Engine, string) error) error {
+	for _, tag := range tags {
+		eng, err := a.engineFor(ctx, tag)
+		if err != nil {
+			return err
+		}
+		if err := confirmed(a, yes, fmt.Sprintf(question, tag)); err != nil {
+			return err
+		}
+		a.shutdownHooks(ctx, eng, tag)
+		if err := act(eng, tag); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // shutdownHooks runs the cluster's plugins' on-shutdown hooks before it stops or goes away. It

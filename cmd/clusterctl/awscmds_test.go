@@ -137,6 +137,16 @@ func TestCatalogCommands(t *testing.T) {
 	if r := e.cli("showconsole", "i-00000000000000000"); r.code == 0 {
 		t.Errorf("showconsole of a missing instance succeeded")
 	}
+	// ebsimage: an image of a cluster node, tagged with its cluster, usable as NODE_IMAGE_ID.
+	img := strings.TrimSpace(e.must("ebsimage", "-d", "segway node", id, "my-node-image").out)
+	images, err := e.raw.DescribeImages(context.Background(), &awsec2.DescribeImagesInput{ImageIds: []string{img}})
+	if err != nil || len(images.Images) != 1 || aws.ToString(images.Images[0].Name) != "my-node-image" ||
+		tagValue(images.Images[0].Tags, "clusterctl:source-cluster") != "cat" {
+		t.Errorf("image %q: %+v %v", img, images, err)
+	}
+	if r := e.cli("ebsimage", "--scrub", "i-00000000000000000", "x"); r.code == 0 {
+		t.Error("--scrub of an unknown instance succeeded")
+	}
 	e.must("terminate", "-y", "cat")
 }
 

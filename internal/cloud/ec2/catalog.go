@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/clusterctl/clusterctl/internal/cloud"
 )
 
 // Region is an EC2 region (listregions).
@@ -134,4 +136,26 @@ func toImage(im types.Image) Image {
 		out.Created = t
 	}
 	return out
+}
+
+// CreateImage makes an EBS-backed image (AMI) of an instance (ebsimage), so a node configured by
+// hand can be the image of later clusters (workflows: Pegasus). The instance is rebooted for a
+// consistent filesystem unless noReboot. The image is tagged with the cluster the instance came
+// from; it is pending until EC2 finishes the snapshot.
+func (p *Provider) CreateImage(ctx context.Context, instanceID, name, description string, noReboot bool) (string, error) {
+	tags := map[string]string{cloud.TagName: name}
+	insts, err := p.describeInstances(ctx, filter("instance-id", instanceID))
+	if err != nil || len(insts) == 0 {
+		return "", notFound("instance %s in %s", instanceID, p.region)
+	}
+	if c := tagMap(insts[0].Tags)[cloud.TagCluster]; c != "" {
+		tags["clusterctl:source-cluster"] = c
+	}
+	out, err := p.api.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(instanceID), Name: aws.String(name),
+		Description: aws.String(description), NoReboot: aws.Bool(noReboot),
+		TagSpecifications: []types.TagSpecification{tagSpec(types.ResourceTypeImage, tags)}})
+	if err != nil {
+		return "", fmt.Errorf("create image of %s: %w", instanceID, err)
+	}
+	return aws.ToString(out.ImageId), nil
 }

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/spf13/cobra"
+
+	"github.com/clusterctl/clusterctl/internal/remote"
+)
+
+// scrubScript removes what must not travel in an image of a cluster node: root's cluster key
+// and authorized keys, the node's host keys (clusterctl gives every new instance its own) and
+// cloud-init's record of this instance. /home is left alone: on a cluster node it is the
+// master's shared directory, not the node's own.
+const scrubScript = `set -e
+rm -f /root/.ssh/id_ed25519 /root/.ssh/id_ed25519.pub /root/.ssh/authorized_keys /etc/ssh/ssh_host_*
+cloud-init clean --logs >/dev/null 2>&1 || true`
+
+func newEBSImageCmd(a *app) *cobra.Command {
+	var description string
+	var noReboot, scrub bool
+	cmd := &cobra.Command{
+		Use:     "ebsimage INSTANCE_ID NAME",
+		Aliases: []string{"eimg", "createimage"},
+		Short:   "Make an image (AMI) of an instance, to launch clusters from",
+		Long: heredoc.Doc(`
+			Create an EBS-backed image of an instance, so a node set up by hand (software
+			installed, data prepared) can be NODE_IMAGE_ID of later clusters. The instance
+			reboots for a consistent disk unless --no-reboot.
+
+			The image holds the disk as it is. With --scrub (for an instance of a clusterctl
+			cluster) root's cluster SSH key, its authorized keys, the host keys and cloud-init's
+			state are removed first; instances launched from the image get fresh host keys
+			from clusterctl either way.`),
+		Example: heredoc.Doc(`
+			clusterctl ebsimage --scrub i-0123456789abcdef0 segway-node-2026-11
+			clusterctl listimages`),
+		Args: exactArgs(2, "an INSTANCE_ID and an image NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			p, err := a.ec2Only(ctx)
+			if err != nil {
+				return err
+			}
+			if description == "" {
+				description = "Image created by clusterctl at " + time.Now().UTC().Format(time.RFC3339)
+			}
+			if scrub {
+				if err := a.scrubInstance(ctx, args[0]); err != nil {
+					return err
+				}
+			}
+			id, err := p.CreateImage(ctx, args[0], args[1], description, noReboot)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.streams.SafeOut(), id)
+			a.streams.Status().Donef("creating image %s (%s) from %s; it is usable once `clusterctl listimages` shows it available", args[1], id, args[0])
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&description, "description", "d", "", "image description")
+	cmd.Flags().BoolVar(&noReboot, "no-reboot", false, "do not reboot the instance (the disk may be inconsistent)")
+	cmd.Flags().BoolVar(&scrub, "scrub", false, "remove cluster keys, host keys and cloud-init state first")
+	return cmd
+}
+
+// scrubInstance runs scrubScript on an instance of a clusterctl cluster.
+func (a *app) scrubInstance(ctx context.Context, id string) error {
+	p, err := a.ec2Only(ctx)
+	if err != nil {
+		return err
+	}
+	all, err := p.AllInstances(ctx, false)
+	if err != nil {
+		return err
+	}
+	for _, in := range all {
+		if in.ID != id {
+			continue
+		}
+		if in.Cluster == "" {
+			return usageErrorf("--scrub works on instances of clusterctl clusters; " + id + " belongs to none")
+		}
+		acc, err := a.engine(p).Access(ctx, in.Cluster, a.keyFiles(ctx))
+		if err != nil {
+			return err
+		}
+		t, err := acc.Target(in, "")
+		if err != nil {
+			return err
+		}
+		client, err := remote.Connect(ctx, t, acc.Options())
+		if err != nil {
+			return err
+		}
+		defer client.Close()
+		_, err = client.RunWith(ctx, scrubScript, remote.RunOpts{Sudo: true})
+		return err
+	}
+	return &notFoundError{msg: "no running instance " + id + " in this region"}
+}

@@ -55,8 +55,9 @@ fi
 echo %[2]s > $SGE_ROOT/$SGE_CELL/common/act_qmaster
 chown sgeadmin:sgeadmin $SGE_ROOT/$SGE_CELL/common/act_qmaster
 systemctl enable gridengine-master >/dev/null 2>&1 || true
-# A running qmaster is left alone (a rerun must not disturb jobs); a fresh cell starts it.
-if [ -n "$fresh" ] || ! systemctl is-active -q gridengine-master 2>/dev/null; then
+# A running qmaster is left alone (a rerun must not disturb jobs); a fresh cell starts it. The
+# daemon itself is checked: the LSB unit stays "active" after sge_qmaster died at boot.
+if [ -n "$fresh" ] || ! pgrep -x sge_qmaster >/dev/null || ! qconf -sh >/dev/null 2>&1; then
   systemctl restart gridengine-master 2>/dev/null || /etc/init.d/gridengine-master restart
 fi
 for i in $(seq 60); do qconf -sh >/dev/null 2>&1 && exit 0; sleep 1; done
@@ -66,7 +67,7 @@ echo "sge_qmaster did not answer within 60 s" >&2; exit 1`, envLine, remote.Quot
 // execdScript enables the execution daemon and starts it unless it runs already.
 const execdScript = `set -e
 systemctl enable gridengine-exec >/dev/null 2>&1 || true
-systemctl is-active -q gridengine-exec 2>/dev/null || systemctl restart gridengine-exec 2>/dev/null || /etc/init.d/gridengine-exec restart`
+pgrep -x sge_execd >/dev/null || systemctl restart gridengine-exec 2>/dev/null || /etc/init.d/gridengine-exec restart`
 
 // masterConfig is one run of configuration on the master for a set of exec hosts.
 type masterConfig struct {

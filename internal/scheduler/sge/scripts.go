@@ -60,8 +60,12 @@ systemctl enable gridengine-master >/dev/null 2>&1 || true
 if [ -n "$fresh" ] || ! pgrep -x sge_qmaster >/dev/null || ! qconf -sh >/dev/null 2>&1; then
   systemctl restart gridengine-master 2>/dev/null || /etc/init.d/gridengine-master restart
 fi
-for i in $(seq 60); do qconf -sh >/dev/null 2>&1 && exit 0; sleep 1; done
-echo "sge_qmaster did not answer within 60 s" >&2; exit 1`, envLine, remote.Quote(master))
+for try in 1 2; do
+  for i in $(seq 60); do qconf -sh >/dev/null 2>&1 && exit 0; sleep 1; done
+  # One more start: a qmaster racing the network at boot can die before it answers.
+  systemctl restart gridengine-master 2>/dev/null || /etc/init.d/gridengine-master restart
+done
+echo "sge_qmaster did not answer within 120 s; see /var/spool/gridengine/qmaster/messages" >&2; exit 1`, envLine, remote.Quote(master))
 }
 
 // execdScript enables the execution daemon and starts it unless it runs already.

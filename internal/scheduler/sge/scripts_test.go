@@ -4,6 +4,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
 	"github.com/clusterctl/clusterctl/internal/setup"
@@ -56,5 +57,18 @@ func TestMasterConfigScript(t *testing.T) {
 	}
 	if strings.Index(rm, "qmod -d") > strings.Index(rm, "qconf -de") {
 		t.Error("hosts must be disabled before they are removed")
+	}
+}
+
+// TestScriptsAreValidShell parses every script the scheduler runs on nodes.
+func TestScriptsAreValidShell(t *testing.T) {
+	for name, s := range map[string]string{
+		"install": installScript("master", true), "qmaster": qmasterScript("master"), "execd": execdScript,
+		"wait": waitReportingScript([]string{"master", "node001"}), "remove": removeScript([]string{"node001"}),
+		"stats": StatsScript(time.Now()),
+	} {
+		if out, err := exec.Command("sh", "-n", "-c", s).CombinedOutput(); err != nil {
+			t.Errorf("%s script is not valid shell: %v %s", name, err, out)
+		}
 	}
 }

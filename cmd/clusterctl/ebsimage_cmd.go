@@ -70,36 +70,26 @@ func newEBSImageCmd(a *app) *cobra.Command {
 
 // scrubInstance runs scrubScript on an instance of a clusterctl cluster.
 func (a *app) scrubInstance(ctx context.Context, id string) error {
-	p, err := a.ec2Only(ctx)
+	p, in, err := a.findInstance(ctx, id)
 	if err != nil {
 		return err
 	}
-	all, err := p.AllInstances(ctx, false)
+	if in.Cluster == "" {
+		return usageErrorf("--scrub works on instances of clusterctl clusters; " + id + " belongs to none")
+	}
+	acc, err := a.engine(p).Access(ctx, in.Cluster, a.keyFiles(ctx))
 	if err != nil {
 		return err
 	}
-	for _, in := range all {
-		if in.ID != id {
-			continue
-		}
-		if in.Cluster == "" {
-			return usageErrorf("--scrub works on instances of clusterctl clusters; " + id + " belongs to none")
-		}
-		acc, err := a.engine(p).Access(ctx, in.Cluster, a.keyFiles(ctx))
-		if err != nil {
-			return err
-		}
-		t, err := acc.Target(in, "")
-		if err != nil {
-			return err
-		}
-		client, err := remote.Connect(ctx, t, acc.Options())
-		if err != nil {
-			return err
-		}
-		defer client.Close()
-		_, err = client.RunWith(ctx, scrubScript, remote.RunOpts{Sudo: true})
+	t, err := acc.Target(in, "")
+	if err != nil {
 		return err
 	}
-	return &notFoundError{msg: "no running instance " + id + " in this region"}
+	client, err := remote.Connect(ctx, t, acc.Options())
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	_, err = client.RunWith(ctx, scrubScript, remote.RunOpts{Sudo: true})
+	return err
 }

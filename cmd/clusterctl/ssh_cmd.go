@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/cloud/ec2"
 	"github.com/clusterctl/clusterctl/internal/cluster"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
@@ -184,24 +185,11 @@ func newSSHInstanceCmd(a *app) *cobra.Command {
 		Args: minArgs(1, "an INSTANCE_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			p, err := a.ec2Only(ctx)
+			p, in, err := a.findInstance(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			all, err := p.AllInstances(ctx, false)
-			if err != nil {
-				return err
-			}
-			var in *cloud.Instance
-			for i := range all {
-				if all[i].ID == args[0] {
-					in = &all[i]
-				}
-			}
-			if in == nil {
-				return &notFoundError{msg: "no running instance " + args[0] + " in this region"}
-			}
-			opts, t, err := a.instanceAccess(ctx, p, *in, o.user, keyLocation, tofu)
+			opts, t, err := a.instanceAccess(ctx, p, in, o.user, keyLocation, tofu)
 			if err != nil {
 				return err
 			}
@@ -258,4 +246,22 @@ func pinOnFirstUse(ctx context.Context, opts remote.Options, in cloud.Instance, 
 		return err
 	}
 	return c.Close()
+}
+
+// findInstance finds a running instance of the region by id (sshinstance, ebsimage --scrub).
+func (a *app) findInstance(ctx context.Context, id string) (*ec2.Provider, cloud.Instance, error) {
+	p, err := a.ec2Only(ctx)
+	if err != nil {
+		return nil, cloud.Instance{}, err
+	}
+	all, err := p.AllInstances(ctx, false)
+	if err != nil {
+		return nil, cloud.Instance{}, err
+	}
+	for _, in := range all {
+		if in.ID == id {
+			return p, in, nil
+		}
+	}
+	return nil, cloud.Instance{}, &notFoundError{msg: "no running instance " + id + " in this region"}
 }

@@ -143,9 +143,8 @@ type VolumeSpec struct {
 // Typed errors every provider returns (wrapped), so the engine and the CLI decide without
 // parsing provider messages.
 var (
-	ErrNotFound     = errors.New("not found")
-	ErrExists       = errors.New("already exists")
-	ErrNotSupported = errors.New("not supported by this provider")
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
 )
 
 // DefaultWaitTimeout bounds how long a provider waits for instances to reach a state when the

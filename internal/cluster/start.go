@@ -10,6 +10,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
 	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/ui"
 )
 
@@ -290,10 +291,10 @@ func (e *Engine) cancelUnfulfilledSpot(ctx context.Context, tag string, waitErr 
 }
 
 // pinHostKeys records each instance's host key under its alias and addresses in the cluster's
-// known_hosts, so the first connection is verified. Keys come from this run's generation, else
+// known_hosts (one rewrite, none when nothing changed), so the first connection is verified. Keys come from this run's generation, else
 // from what the provider stored with the instance.
 func (e *Engine) pinHostKeys(tag string, insts []cloud.Instance, fresh map[string]HostKey) error {
-	kh := e.KnownHosts(tag)
+	var pins []remote.HostPin
 	for _, in := range insts {
 		pubText := in.HostKey
 		if k, ok := fresh[in.Alias]; ok {
@@ -313,11 +314,12 @@ func (e *Engine) pinHostKeys(tag string, insts []cloud.Instance, fresh map[strin
 				names = append(names, a)
 			}
 		}
-		if err := kh.Pin(names, pub); err != nil {
-			return err
-		}
+		pins = append(pins, remote.HostPin{Hostnames: names, Key: pub})
 	}
-	return nil
+	if len(pins) == 0 {
+		return nil
+	}
+	return e.KnownHosts(tag).PinAll(pins)
 }
 
 // attachVolumes attaches the template's volumes to the master (those not attached yet), on

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,13 +42,44 @@ func (k *KnownHosts) Path() string { return k.path }
 // ":port" when the port is not 22), replacing any key those names had, since pinning means
 // "this is the key from now on". The file is rewritten atomically with mode 0600.
 func (k *KnownHosts) Pin(hostnames []string, pub ssh.PublicKey) error {
-	if len(hostnames) == 0 {
-		return errors.New("pin host key: no hostnames given")
+	return k.PinAll([]HostPin{{Hostnames: hostnames, Key: pub}})
+}
+
+// HostPin is one host's names and key, for PinAll.
+type HostPin struct {
+	Hostnames []string
+	Key       ssh.PublicKey
+}
+
+// PinAll pins many hosts in one rewrite of the file (a cluster's nodes at once), and writes
+// nothing when every pin is already there, so refreshing the pins before each command costs
+// one read.
+func (k *KnownHosts) PinAll(pins []HostPin) error {
+	for _, p := range pins {
+		if len(p.Hostnames) == 0 {
+			return errors.New("pin host key: no hostnames given")
+		}
 	}
-	names := normalizeHosts(hostnames)
 	return k.update(func(lines []string) ([]string, bool) {
-		return append(dropHosts(lines, names), knownhosts.Line(names, pub)), true
+		before := strings.Join(lines, "\n")
+		for _, p := range pins {
+			names := normalizeHosts(p.Hostnames)
+			lines = append(dropHosts(lines, names), knownhosts.Line(names, p.Key))
+		}
+		return lines, sortedJoin(lines) != sortedJoin(strings.Split(before, "\n"))
 	})
+}
+
+// sortedJoin is the lines' content regardless of order, to tell whether an edit changed it.
+func sortedJoin(lines []string) string {
+	cp := make([]string, 0, len(lines))
+	for _, l := range lines {
+		if l != "" {
+			cp = append(cp, l)
+		}
+	}
+	sort.Strings(cp)
+	return strings.Join(cp, "\n")
 }
 
 // Forget removes every pinned key of the given hostnames. The cluster engine calls it when a

@@ -111,6 +111,11 @@ func (p *Provider) removeVeth(ctx context.Context, machine string) error {
 		return nil // no such link: the usual case
 	}
 	if _, err := p.run(ctx, cmd("ip", "link", "del", "dev", name)); err != nil {
+		// The kernel removes the pair when the container's network namespace goes away,
+		// which can happen between the check and the delete: gone is what we wanted.
+		if _, gone := p.run(ctx, cmd("ip", "link", "show", "dev", name)); gone != nil {
+			return nil
+		}
 		return fmt.Errorf("remove veth %s: %w", name, err)
 	}
 	return nil

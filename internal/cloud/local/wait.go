@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"sort"
@@ -103,7 +104,8 @@ func (p *Provider) waitRound(ctx context.Context, tag string, ids []string, stat
 	return ready, pending, nil
 }
 
-// sshAnswers dials port 22 of each instance in parallel and reports which accepted.
+// sshAnswers dials port 22 of each instance in parallel and reports which sent an SSH
+// identification line.
 func sshAnswers(ctx context.Context, insts []cloud.Instance) []bool {
 	ok := make([]bool, len(insts))
 	var wg sync.WaitGroup
@@ -115,7 +117,12 @@ func sshAnswers(ctx context.Context, insts []cloud.Instance) []bool {
 			}
 			d := net.Dialer{Timeout: dialTimeout}
 			if conn, err := d.DialContext(ctx, "tcp", netip.AddrPortFrom(ip, 22).String()); err == nil {
-				ok[i] = true
+				// Accepting TCP is not enough: sshd must also send its identification line,
+				// or a client connecting right away meets a closed handshake (EOF).
+				_ = conn.SetReadDeadline(time.Now().Add(dialTimeout))
+				banner := make([]byte, 4)
+				n, _ := io.ReadFull(conn, banner)
+				ok[i] = n == 4 && string(banner) == "SSH-"
 				// Reset rather than close: a probe must leave no half-closed socket in the
 				// container, which would keep its network namespace (and veth) alive if
 				// the container is killed right after.

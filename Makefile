@@ -3,8 +3,10 @@ GO       ?= go
 BIN      := bin/clusterctl
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
-# Packages the tests and the demo need; scripts/deps.sh installs the missing ones.
-APT_PACKAGES := openssh-server openssh-client sudo iproute2
+# Packages the tests and the demo need; scripts/deps.sh installs the missing ones. cloud-init is
+# there for its schema check and user-data parser (the EC2 user data tests); deps.sh keeps it from
+# running at this machine's own boot.
+APT_PACKAGES := openssh-server openssh-client sudo iproute2 debootstrap cloud-init
 STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@2026.2.2
 
 .PHONY: all build deps test lint bench demo docs clean

@@ -55,7 +55,7 @@ func hostKeyConfig(raw []byte) (string, error) {
 	var b strings.Builder
 	b.WriteString("#cloud-config\nssh_keys:\n  ed25519_private: |\n")
 	writeIndented(&b, priv, "    ")
-	fmt.Fprintf(&b, "  ed25519_public: %s\n", quoteYAML(pub))
+	fmt.Fprintf(&b, "  ed25519_public: %s\n", quoteYAML(pub+"\n")) // the .pub file ends in a newline
 	return b.String(), nil
 }
 

@@ -299,7 +299,7 @@ func ownHostKey(t *testing.T, e *env, id string, index int32) string {
 	for _, p := range parts(t, raw) {
 		if p.launchIndex == fmt.Sprint(index) {
 			_, pub, _ := strings.Cut(p.body, "ed25519_public: ")
-			found = append(found, strings.Trim(strings.TrimSpace(pub), `"`))
+			found = append(found, strings.TrimSuffix(strings.Trim(strings.TrimSpace(pub), `"`), `\n`))
 		} else if p.launchIndex == "" && strings.Contains(p.body, "ssh_keys") {
 			found = append(found, "a key for every instance")
 		}

@@ -74,8 +74,8 @@ func TestUserDataParts(t *testing.T) {
 			want: []gotPart{
 				{"text/cloud-config", "clusterctl.cfg", "", "#cloud-config\n|ssh_deletekeys: true\n|ssh_genkeytypes: [ed25519]\n|" +
 					"ssh_authorized_keys:\n  - \"ssh-ed25519 AAAAkey user@laptop\"\n|bootcmd:\n  - |\n|nft -f -|--uid-owner 0|uidrange"},
-				{"text/cloud-config", "host-key-master.cfg", "0", "ssh_keys:\n  ed25519_private: |\n    -----BEGIN OPENSSH PRIVATE KEY-----|ed25519_public: \"" + pub("master") + "\""},
-				{"text/cloud-config", "host-key-node001.cfg", "1", "ed25519_public: \"" + pub("node001") + "\""},
+				{"text/cloud-config", "host-key-master.cfg", "0", "ssh_keys:\n  ed25519_private: |\n    -----BEGIN OPENSSH PRIVATE KEY-----|ed25519_public: \"" + pub("master") + "\\n\""},
+				{"text/cloud-config", "host-key-node001.cfg", "1", "ed25519_public: \"" + pub("node001") + "\\n\""},
 				{"text/x-shellscript", "01-a.sh", "", "echo a"},
 				{"text/x-shellscript", "02-script.sh", "", "echo b"},
 			},
@@ -305,7 +305,7 @@ func TestCloudConfigIsYAML(t *testing.T) {
 		t.Errorf("ssh_authorized_keys = %q", got.Authorized)
 	case len(got.Bootcmd) != 1 || got.Bootcmd[0] != imdsGuard:
 		t.Errorf("bootcmd = %q", got.Bootcmd)
-	case got.Keys.Private != priv || got.Keys.Public != pub:
+	case got.Keys.Private != priv || got.Keys.Public != pub+"\n":
 		t.Errorf("ssh_keys = %+v", got.Keys)
 	}
 }

@@ -287,14 +287,28 @@ func TestCloudInitBoot(t *testing.T) {
 	t.Run("scrubbed for an image and rebooted", func(t *testing.T) {
 		in, disk := f.insts[0], t.TempDir()
 		m := f.boot(t, 0, disk, false)
-		if out, err := m.Run(ctx, "sh", "-c", ScrubHostKeysScript); err != nil {
-			t.Fatalf("scrub: %v\n%s", err, out)
+		scrub := func() {
+			t.Helper()
+			if out, err := m.Run(ctx, "sh", "-c", ScrubHostKeysScript); err != nil {
+				t.Fatalf("scrub: %v\n%s", err, out)
+			}
+			// What an image would hold: no host key file, and no file the machine wrote with
+			// the private key (the image itself never had it).
+			if keys := hostKeyFiles(t, m); len(keys) > 0 {
+				t.Errorf("host keys left for the image: %v", keys)
+			}
 		}
-		// What an image would hold: no host key file, and no file the machine wrote with the
-		// private key (the image itself never had it).
-		if keys := hostKeyFiles(t, m); len(keys) > 0 {
-			t.Errorf("host keys left for the image: %v", keys)
+		// An image taken without a reboot: the keys go back at once.
+		scrub()
+		if out, err := m.Run(ctx, "sh", "-c", RestoreHostKeysScript); err != nil {
+			t.Fatalf("restore: %v\n%s", err, out)
 		}
+		installedHostKeys(t, m, f.keys[in.alias])
+		if out, err := f.ssh(m, f.knownHosts, in.privateIP, "true"); err != nil {
+			t.Errorf("login after the keys were put back: %v\n%s", err, out)
+		}
+		// An image taken with a reboot: cloud-init gives the key back at the next boot.
+		scrub()
 		m.Stop()
 		secret := privateKeyBody(t, f.keys[in.alias])
 		_ = filepath.WalkDir(filepath.Join(disk, "upper"), func(p string, d os.DirEntry, err error) error {

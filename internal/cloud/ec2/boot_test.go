@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -84,15 +83,7 @@ func newBootFixture(t *testing.T, n int, scripts []cloud.BootScript) *bootFixtur
 		for _, in := range r.Instances {
 			tags := tagMap(in.Tags)
 			l := launched{alias: tags[cloud.TagAlias], hostKey: tags[cloud.TagHostKey], privateIP: aws.ToString(in.PrivateIpAddress)}
-			attr, err := e.raw.DescribeInstanceAttribute(e.ctx, &ec2.DescribeInstanceAttributeInput{
-				InstanceId: in.InstanceId, Attribute: types.InstanceAttributeNameUserData})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ud, err := base64.StdEncoding.DecodeString(aws.ToString(attr.UserData.Value))
-			if err != nil {
-				t.Fatal(err)
-			}
+			ud := userDataOf(t, e, aws.ToString(in.InstanceId))
 			idx := int(aws.ToInt32(in.AmiLaunchIndex))
 			l.imds = &cloudinittest.IMDS{UserData: ud, Meta: map[string]string{
 				"ami-id": aws.ToString(in.ImageId), "ami-launch-index": fmt.Sprint(idx), "instance-id": aws.ToString(in.InstanceId),

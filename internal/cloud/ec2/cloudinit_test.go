@@ -3,7 +3,6 @@ package ec2
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -176,16 +175,7 @@ func launchedUserData(t *testing.T, e *env, tag string) (map[int]string, []byte)
 			id = aws.ToString(in.InstanceId)
 		}
 	}
-	attr, err := e.raw.DescribeInstanceAttribute(e.ctx, &ec2.DescribeInstanceAttributeInput{
-		InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameUserData})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ud, err := base64.StdEncoding.DecodeString(aws.ToString(attr.UserData.Value))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return byIndex, ud
+	return byIndex, userDataOf(t, e, id)
 }
 
 // schemaCLI runs `cloud-init schema --config-file` on a cloud-config, as a user would.

@@ -236,12 +236,7 @@ func assertLaunchedInMoto(t *testing.T, e *env, req cloud.LaunchRequest, groupID
 		}
 	}
 	// The user data moto stores is the gzip'd cloud-init multipart.
-	attr, err := e.raw.DescribeInstanceAttribute(e.ctx, &ec2.DescribeInstanceAttributeInput{
-		InstanceId: insts[0].InstanceId, Attribute: types.InstanceAttributeNameUserData})
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := gunzipUserData(t, aws.ToString(attr.UserData.Value))
+	text := gunzip(t, userDataOf(t, e, aws.ToString(insts[0].InstanceId)))
 	for _, want := range []string{"#cloud-config", "ssh_deletekeys: true", "Launch-Index: 0", "ssh_keys:", req.Boot.AuthorizedKeys[0]} {
 		if !strings.Contains(text, want) {
 			t.Errorf("user data lacks %q", want)
@@ -286,17 +281,8 @@ func assertSpotRequested(t *testing.T, rec *recorder, price string) {
 // the part cloud-init uses on that launch index ("" when there is none, or more than one).
 func ownHostKey(t *testing.T, e *env, id string, index int32) string {
 	t.Helper()
-	attr, err := e.raw.DescribeInstanceAttribute(e.ctx, &ec2.DescribeInstanceAttributeInput{
-		InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameUserData})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := base64.StdEncoding.DecodeString(aws.ToString(attr.UserData.Value))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var found []string
-	for _, p := range parts(t, raw) {
+	for _, p := range parts(t, userDataOf(t, e, id)) {
 		if p.launchIndex == fmt.Sprint(index) {
 			_, pub, _ := strings.Cut(p.body, "ed25519_public: ")
 			found = append(found, strings.TrimSuffix(strings.Trim(strings.TrimSpace(pub), `"`), `\n`))
@@ -310,12 +296,23 @@ func ownHostKey(t *testing.T, e *env, id string, index int32) string {
 	return found[0]
 }
 
-func gunzipUserData(t *testing.T, b64 string) string {
+// userDataOf reads an instance's user data back from moto, as EC2 holds it (before base64).
+func userDataOf(t *testing.T, e *env, id string) []byte {
 	t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(b64)
+	attr, err := e.raw.DescribeInstanceAttribute(e.ctx, &ec2.DescribeInstanceAttributeInput{
+		InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameUserData})
 	if err != nil {
 		t.Fatal(err)
 	}
+	raw, err := base64.StdEncoding.DecodeString(aws.ToString(attr.UserData.Value))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func gunzip(t *testing.T, raw []byte) string {
+	t.Helper()
 	zr, err := gzip.NewReader(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatalf("user data is not gzip: %v", err)

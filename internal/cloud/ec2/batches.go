@@ -20,7 +20,7 @@ type launchBatch struct {
 
 // launchBatches splits a request's aliases into as few RunInstances calls as EC2's user-data
 // limit allows, measured on the real user data (host keys and boot scripts included), with
-// sizes as even as possible. Every host key adds about 150 compressed bytes, so one call
+// sizes as even as possible. Every host key adds about 140 compressed bytes, so one call
 // carries about a hundred instances, fewer with long boot scripts. It fails, before anything
 // is launched, only when the user data of a single instance is over the limit.
 func launchBatches(aliases []string, boot cloud.BootConfig) ([]launchBatch, error) {

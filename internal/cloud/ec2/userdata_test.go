@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -307,5 +308,26 @@ func TestCloudConfigIsYAML(t *testing.T) {
 		t.Errorf("bootcmd = %q", got.Bootcmd)
 	case got.Keys.Private != priv || got.Keys.Public != pub+"\n":
 		t.Errorf("ssh_keys = %+v", got.Keys)
+	}
+}
+
+// BenchmarkLaunchBatches measures sizing a launch from its real user data, per instance, and
+// reports the calls it takes.
+func BenchmarkLaunchBatches(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		aliases := nodeAliases(n)
+		boot := cloud.BootConfig{HostKeys: hostKeys(b, aliases)}
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			var calls int
+			for b.Loop() {
+				batches, err := launchBatches(aliases, boot)
+				if err != nil {
+					b.Fatal(err)
+				}
+				calls = len(batches)
+			}
+			b.ReportMetric(float64(calls), "calls")
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "µs/instance")
+		})
 	}
 }

@@ -150,3 +150,11 @@ var (
 // DefaultWaitTimeout bounds how long a provider waits for instances to reach a state when the
 // caller's context has no deadline of its own.
 const DefaultWaitTimeout = 15 * time.Minute
+
+// Diagnoser is implemented by providers that can say why an instance does not answer: the end of
+// its console, or how far its boot got. The engine adds it to a failed wait for SSH, so a node
+// that refuses logins is explained instead of reported as a closed handshake.
+type Diagnoser interface {
+	// Diagnose describes the instance's state in a line or a few; "" when there is nothing to say.
+	Diagnose(ctx context.Context, tag, instanceID string) string
+}

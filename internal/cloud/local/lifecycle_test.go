@@ -108,6 +108,31 @@ func TestClusterLifecycle(t *testing.T) {
 		}
 	})
 
+	t.Run("a node that refuses logins is not running and says why", func(t *testing.T) {
+		n := tc.instance(t, "node002")
+		rec, err := p.findInstance(n.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.inContainer(ctx, rec.PID, "touch", "/run/nologin"); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if _, err := p.inContainer(ctx, rec.PID, "rm", "-f", "/run/nologin"); err != nil {
+				t.Fatal(err)
+			}
+		}()
+		if why := p.Diagnose(ctx, "lifecycle", n.ID); !strings.Contains(why, "/run/nologin refuses logins") {
+			t.Errorf("Diagnose = %q", why)
+		}
+		short, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		_, err = p.Wait(short, "lifecycle", []string{n.ID}, cloud.StateRunning)
+		if err == nil || !strings.Contains(err.Error(), n.ID+" (not usable (systemd running; /run/nologin refuses logins))") {
+			t.Errorf("Wait on a node refusing logins: %v", err)
+		}
+	})
+
 	t.Run("shared home and volume", func(t *testing.T) {
 		tc.mustRun(t, "master", "echo shared-home > ~/shared.txt && sudo sh -c 'echo on-volume > /data/v.txt'")
 		if got := tc.mustRun(t, "node002", "cat ~/shared.txt"); got != "shared-home" {

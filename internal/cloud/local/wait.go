@@ -41,11 +41,18 @@ func (p *Provider) Wait(ctx context.Context, tag string, ids []string, state str
 	t := time.NewTicker(p.poll)
 	defer t.Stop()
 	repaired := map[string]bool{}
+	var pending map[string]string // the last complete round's reasons
 	for {
-		ready, pending, err := p.waitRound(ctx, tag, ids, state, repaired)
+		ready, round, err := p.waitRound(ctx, tag, ids, state, repaired)
+		if ctx.Err() != nil && pending != nil {
+			// A round cut short by the deadline says less than the one before it.
+			return nil, fmt.Errorf("wait for %d instances of %s to be %s: still waiting for %s: %w",
+				len(ids), tag, state, describePending(pending), ctx.Err())
+		}
 		if err != nil {
 			return nil, fmt.Errorf("wait for instances of %s to be %s: %w", tag, state, err)
 		}
+		pending = round
 		if len(pending) == 0 {
 			cloud.SortInstances(ready)
 			return ready, nil
@@ -118,7 +125,7 @@ func (p *Provider) waitRound(ctx context.Context, tag string, ids []string, stat
 			ready = append(ready, in)
 		case st.booting():
 			pending[in.ID] = "booting (" + st.String() + ")"
-		case !repaired[in.ID]:
+		case len(st.Failed) > 0 && !repaired[in.ID]:
 			repaired[in.ID] = true
 			p.log.Info("restarting units that failed at boot", "instance", in.ID, "alias", in.Alias, "state", st.String())
 			if err := p.repairBoot(ctx, st.pid, st.bootState); err != nil {

@@ -75,6 +75,12 @@ func (e *Engine) Start(ctx context.Context, o StartOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, s := range boot.Scripts {
+		rec.BootScripts = append(rec.BootScripts, RecordScript{Name: s.Name, Content: string(s.Content)})
+	}
+	if err := checkRecordSize(rec); err != nil {
+		return nil, err
+	}
 	if err := e.step(ctx, "pre-flight checks", func(ctx context.Context, _ *ui.Step) error {
 		return e.Provider.Preflight(ctx, cloudPlan(plan, boot, keyFile(t)))
 	}); err != nil {
@@ -134,15 +140,15 @@ func (e *Engine) resume(ctx context.Context, o StartOptions) (*Result, error) {
 			return nil, e.partial(ctx, tag, err)
 		}
 	}
-	boot := cloud.BootConfig{LoginUser: rec.LoginUser}
+	var keys []string
 	if kf := o.Setup.keyFile(rec.KeyName); kf != "" {
 		if pub, err := AuthorizedKey(kf); err == nil && pub != "" {
-			boot.AuthorizedKeys = []string{pub}
+			keys = []string{pub}
 		}
 	} else if pub, err := AuthorizedKey(ClusterKeyPath(e.StateDir, tag)); err == nil && pub != "" {
-		boot.AuthorizedKeys = []string{pub}
+		keys = []string{pub}
 	}
-	res, err := e.launch(ctx, cl, plan, plan.Missing(existing), boot)
+	res, err := e.launch(ctx, cl, plan, plan.Missing(existing), rec.bootConfig(keys))
 	if err != nil {
 		return nil, e.partial(ctx, tag, err)
 	}

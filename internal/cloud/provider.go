@@ -158,3 +158,11 @@ type Diagnoser interface {
 	// Diagnose describes the instance's state in a line or a few; "" when there is nothing to say.
 	Diagnose(ctx context.Context, tag, instanceID string) string
 }
+
+// LoginGuesser is implemented by providers whose images differ in the user they accept SSH
+// logins for (EC2: admin on Debian, ubuntu on Ubuntu, ec2-user on Amazon Linux). The engine asks
+// it when a template sets no LOGIN_USER, and records the answer with the cluster.
+type LoginGuesser interface {
+	// GuessLoginUser names the login user of an image, from what the image says of itself.
+	GuessLoginUser(ctx context.Context, imageID string) (string, error)
+}

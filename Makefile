@@ -12,7 +12,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 APT_PACKAGES := systemd-container debootstrap iproute2 openssh-server openssh-client sudo tmux curl python3-yaml
 STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@2026.2.2
 
-.PHONY: all build deps test lint bench demo docs clean
+.PHONY: all build deps test-deps test lint bench demo docs clean
 
 all: build
 
@@ -22,11 +22,15 @@ build:
 deps:
 	@scripts/deps.sh $(APT_PACKAGES)
 
+# The tests also need moto's EC2 server (not a distribution package: checked, not installed).
+test-deps:
+	@scripts/deps.sh --moto $(APT_PACKAGES)
+
 # Every test, through tools/testreport: one line per package, the output of failures, the reason
 # of every skip, and a last line `N passed, N failed, N skipped`. A skip fails the run unless
 # .ci/allowed-skips lists it with a reason. The raw `go test -json` stream is kept in TEST_LOG.
 TEST_LOG ?= bin/test-events.json
-test: deps
+test: test-deps
 	$(GO) vet ./...
 	@mkdir -p $(dir $(TEST_LOG))
 	$(GO) run ./tools/testreport -allowed .ci/allowed-skips -json-log $(TEST_LOG) -- \
@@ -37,7 +41,7 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-bench: deps
+bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./...
 
 # The main job on the embedded default: a 3-node Grid Engine cluster of local containers

@@ -134,7 +134,7 @@ func (p *Provider) Region() string { return p.region }
 // login user depends on the image, so it is left to the template (node_image's user). Launch
 // sizes its RunInstances calls from the user data itself, so it takes any number of instances.
 func (p *Provider) Capabilities() cloud.Capabilities {
-	return cloud.Capabilities{SharedFilesystem: false, DefaultLoginUser: "admin"}
+	return cloud.Capabilities{SharedFilesystem: false, DefaultLoginUser: defaultLoginUser}
 }
 
 // EndpointFromRegionHost maps StarCluster's [aws info] settings AWS_REGION_HOST, AWS_PORT,

@@ -32,8 +32,9 @@ func bootScript(t *testing.T, dir string, n int) string {
 // TestStartSizesLaunchesByUserData: the user data is measured with its host keys before
 // anything exists. A start whose instances do not fit one RunInstances call is split into
 // calls that fit (101 instances with a 5.4 KB script failed after the master was created when
-// a fixed batch of 100 was used); one whose boot scripts alone are over EC2's limit is refused
-// by pre-flight, and nothing is created.
+// a fixed batch of 100 was used); one whose boot scripts are too long is refused before
+// anything is created (the cluster's record, which keeps them, is the first limit they meet;
+// EC2's own pre-flight check of the user data is in internal/cloud/ec2).
 func TestStartSizesLaunchesByUserData(t *testing.T) {
 	cases := []struct {
 		name       string
@@ -43,8 +44,7 @@ func TestStartSizesLaunchesByUserData(t *testing.T) {
 		wantErrors []string
 	}{
 		{name: "101 instances with a 5.4 KB script", size: 101, script: 5400, wantCalls: 3},
-		{name: "scripts over the limit", size: 3, script: 30000,
-			wantErrors: []string{"pre-flight", "USERDATA_SCRIPTS", "over EC2's limit of 16384 bytes"}},
+		{name: "scripts over the limit", size: 3, script: 30000, wantErrors: []string{"USERDATA_SCRIPTS (30013 bytes)"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

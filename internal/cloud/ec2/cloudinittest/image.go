@@ -20,8 +20,9 @@ import (
 )
 
 // DefaultCacheDir is where the image is built and kept between runs (CI reuses it while the
-// definition is unchanged).
-const DefaultCacheDir = "/var/lib/clusterctl/test-images"
+// definition is unchanged): beside the local provider's test images, apart from anything
+// clusterctl itself uses. `rm -rf /var/cache/clusterctl-test` removes both.
+const DefaultCacheDir = "/var/cache/clusterctl-test/cloud-init"
 
 // imageName names the cached image; its stamp file holds the hash of the definition below.
 const imageName = "cloud-init-bookworm"

@@ -6,10 +6,12 @@ LDFLAGS  := -X main.version=$(VERSION)
 # Debian/Ubuntu packages the tests and the demo need; scripts/deps.sh installs the missing ones
 # (a dpkg-query check first, so a second run does not call apt). What each is for:
 #   systemd-container, debootstrap, iproute2: local clusters (nspawn containers, their image,
-#     bridges); openssh-server, openssh-client, sudo: the SSH tests against a real sshd and
-#     the system ssh client; tmux: the tmux plugin's test; curl: the EC2 boot script's test;
-#     python3-yaml: parsing the EC2 cloud-config as cloud-init does.
-APT_PACKAGES := systemd-container debootstrap iproute2 openssh-server openssh-client sudo tmux curl python3-yaml
+#     bridges) and the root the EC2 user data boots in; openssh-server, openssh-client, sudo:
+#     the SSH tests against a real sshd and the system ssh client; tmux: the tmux plugin's test;
+#     python3-yaml: parsing the EC2 cloud-config as cloud-init does; cloud-init: its schema check
+#     and user-data parser for the EC2 user data (deps.sh keeps it from running at this
+#     machine's own boot).
+APT_PACKAGES := systemd-container debootstrap iproute2 openssh-server openssh-client sudo tmux python3-yaml cloud-init
 STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@2026.2.2
 
 .PHONY: all build deps test-deps test lint bench demo docs clean

@@ -22,8 +22,24 @@ if ((${#missing[@]})); then
     sudo="sudo"
   fi
   export DEBIAN_FRONTEND=noninteractive
+  fresh_cloud_init=false
+  if [[ " ${missing[*]} " == *" cloud-init "* ]]; then
+    # The tests use cloud-init's schema check and Python modules only. On a machine that did
+    # not have it, it must not run at this machine's next boot (it would replace host keys and
+    # write network configuration): cloud-init.disabled stops it under systemd, and its SysV
+    # scripts are disabled below for machines booted by sysvinit. A machine that already ran
+    # cloud-init keeps its setup, since cloud-init is then not installed here.
+    fresh_cloud_init=true
+    $sudo mkdir -p /etc/cloud
+    $sudo touch /etc/cloud/cloud-init.disabled
+  fi
   $sudo apt-get update -qq || echo "apt-get update failed; trying the install with the current package lists" >&2
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if $fresh_cloud_init; then
+    for s in cloud-init-local cloud-init cloud-config cloud-final; do
+      $sudo update-rc.d "$s" disable >/dev/null 2>&1 || true
+    done
+  fi
 fi
 
 if [[ -n $need_moto ]] && ! command -v moto_server >/dev/null && ! python3 -c 'import moto.server' 2>/dev/null; then

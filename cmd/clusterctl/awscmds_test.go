@@ -137,8 +137,9 @@ func TestCatalogCommands(t *testing.T) {
 	if r := e.cli("showconsole", "i-00000000000000000"); r.code == 0 {
 		t.Errorf("showconsole of a missing instance succeeded")
 	}
-	// ebsimage: an image of a cluster node, tagged with its cluster, usable as NODE_IMAGE_ID.
-	img := strings.TrimSpace(e.must("ebsimage", "-d", "segway node", id, "my-node-image").out)
+	// ebsimage: an image of a cluster node, tagged with its cluster, usable as NODE_IMAGE_ID
+	// (moto runs no sshd to scrub: TestEBSImageScrubsHostKeys).
+	img := strings.TrimSpace(e.must("ebsimage", "--keep-host-keys", "-d", "segway node", id, "my-node-image").out)
 	images, err := e.raw.DescribeImages(context.Background(), &awsec2.DescribeImagesInput{ImageIds: []string{img}})
 	if err != nil || len(images.Images) != 1 || aws.ToString(images.Images[0].Name) != "my-node-image" ||
 		tagValue(images.Images[0].Tags, "clusterctl:source-cluster") != "cat" {

@@ -8,20 +8,14 @@ import (
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
+	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/cloud/ec2"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
-// scrubScript removes what must not travel in an image of a cluster node: root's cluster key
-// and authorized keys, the node's host keys (clusterctl gives every new instance its own) and
-// cloud-init's record of this instance. /home is left alone: on a cluster node it is the
-// master's shared directory, not the node's own.
-const scrubScript = `set -e
-rm -f /root/.ssh/id_ed25519 /root/.ssh/id_ed25519.pub /root/.ssh/authorized_keys /etc/ssh/ssh_host_*
-cloud-init clean --logs >/dev/null 2>&1 || true`
-
 func newEBSImageCmd(a *app) *cobra.Command {
 	var description string
-	var noReboot, scrub bool
+	var noReboot, scrub, keepHostKeys bool
 	cmd := &cobra.Command{
 		Use:     "ebsimage INSTANCE_ID NAME",
 		Aliases: []string{"eimg", "createimage"},
@@ -31,29 +25,51 @@ func newEBSImageCmd(a *app) *cobra.Command {
 			installed, data prepared) can be NODE_IMAGE_ID of later clusters. The instance
 			reboots for a consistent disk unless --no-reboot.
 
-			The image holds the disk as it is. With --scrub (for an instance of a clusterctl
-			cluster) root's cluster SSH key, its authorized keys, the host keys and cloud-init's
-			state are removed first; instances launched from the image get fresh host keys
-			from clusterctl either way.`),
+			An instance of a clusterctl cluster is scrubbed first: its SSH host keys and
+			cloud-init's copies of its user data (which hold host keys) are removed, so the
+			image does not hand the node's identity to every instance launched from it or to
+			whoever it is shared with. The node gets its own key back: at the reboot from
+			cloud-init, or, with --no-reboot, from clusterctl right after the image is taken.
+			--keep-host-keys skips this; an instance of no cluster cannot be scrubbed
+			(clusterctl cannot log in), and instances clusterctl launches replace an image's
+			host keys at first boot either way. With --scrub, root's cluster SSH key and its
+			authorized keys are removed too (for good: the node no longer accepts the
+			cluster's key).`),
 		Example: heredoc.Doc(`
+			clusterctl ebsimage i-0123456789abcdef0 segway-node-2026-11
 			clusterctl ebsimage --scrub i-0123456789abcdef0 segway-node-2026-11
 			clusterctl listimages`),
 		Args: exactArgs(2, "an INSTANCE_ID and an image NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			p, err := a.ec2Only(ctx)
+			p, in, err := a.findInstance(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			if description == "" {
 				description = "Image created by clusterctl at " + time.Now().UTC().Format(time.RFC3339)
 			}
-			if scrub {
-				if err := a.scrubInstance(ctx, args[0]); err != nil {
+			var client *remote.Client
+			switch {
+			case in.Cluster == "" && scrub:
+				return usageErrorf("--scrub works on instances of clusterctl clusters; " + in.ID + " belongs to none")
+			case in.Cluster == "" && !keepHostKeys:
+				a.streams.Status().Warnf("%s belongs to no clusterctl cluster, so its host keys stay in the image (instances clusterctl launches from it replace them at first boot)", in.ID)
+			case in.Cluster != "" && (scrub || !keepHostKeys) && in.State != cloud.StateRunning:
+				return usageErrorf(in.ID + " is " + in.State + ": start it so it can be scrubbed before imaging, or pass --keep-host-keys to image it as it is")
+			case in.Cluster != "" && (scrub || !keepHostKeys):
+				if client, err = a.scrubInstance(ctx, p, in, !keepHostKeys, scrub); err != nil {
 					return err
 				}
+				defer client.Close()
 			}
-			id, err := p.CreateImage(ctx, args[0], args[1], description, noReboot)
+			id, err := p.CreateImage(ctx, in.ID, args[1], description, noReboot)
+			if client != nil && !keepHostKeys && (noReboot || err != nil) {
+				// No reboot happened: the node needs its keys back now.
+				if _, rerr := client.RunWith(ctx, ec2.RestoreHostKeysScript, remote.RunOpts{Sudo: true}); rerr != nil {
+					a.streams.Status().Warnf("%s: putting its host keys back failed (they are in /run/clusterctl-host-keys until it reboots): %v", in.ID, rerr)
+				}
+			}
 			if err != nil {
 				return err
 			}
@@ -64,32 +80,37 @@ func newEBSImageCmd(a *app) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&description, "description", "d", "", "image description")
 	cmd.Flags().BoolVar(&noReboot, "no-reboot", false, "do not reboot the instance (the disk may be inconsistent)")
-	cmd.Flags().BoolVar(&scrub, "scrub", false, "remove cluster keys, host keys and cloud-init state first")
+	cmd.Flags().BoolVar(&scrub, "scrub", false, "also remove root's cluster SSH key and authorized keys")
+	cmd.Flags().BoolVar(&keepHostKeys, "keep-host-keys", false, "leave the host keys and cloud-init's user data in the image")
 	return cmd
 }
 
-// scrubInstance runs scrubScript on an instance of a clusterctl cluster.
-func (a *app) scrubInstance(ctx context.Context, id string) error {
-	p, in, err := a.findInstance(ctx, id)
-	if err != nil {
-		return err
-	}
-	if in.Cluster == "" {
-		return usageErrorf("--scrub works on instances of clusterctl clusters; " + id + " belongs to none")
-	}
+// scrubInstance logs in to an instance of a clusterctl cluster and removes, as root, its host
+// keys (hostKeys) and root's cluster keys (clusterKeys). It returns the connection, still
+// open, for putting the host keys back.
+func (a *app) scrubInstance(ctx context.Context, p *ec2.Provider, in cloud.Instance, hostKeys, clusterKeys bool) (*remote.Client, error) {
 	acc, err := a.engine(p).Access(ctx, in.Cluster, a.keyFiles(ctx))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t, err := acc.Target(in, "")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	client, err := remote.Connect(ctx, t, acc.Options())
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("scrub %s before imaging it (pass --keep-host-keys to image it as it is): %w", in.ID, err)
 	}
-	defer client.Close()
-	_, err = client.RunWith(ctx, scrubScript, remote.RunOpts{Sudo: true})
-	return err
+	var script string
+	if hostKeys {
+		script += ec2.ScrubHostKeysScript
+	}
+	if clusterKeys {
+		script += ec2.ScrubClusterKeysScript
+	}
+	if _, err := client.RunWith(ctx, script, remote.RunOpts{Sudo: true}); err != nil {
+		client.Close()
+		return nil, fmt.Errorf("scrub %s: %w", in.ID, err)
+	}
+	return client, nil
 }

@@ -67,9 +67,6 @@ type Capabilities struct {
 	// HostOnlyNetwork means instances are reachable only from this machine (local bridges):
 	// there is no SSH ingress to restrict, so SSH_CIDR is not needed.
 	HostOnlyNetwork bool
-	// MaxLaunchBatch is the most instances one Launch call may carry (EC2's 16 KB user data
-	// holds about 100 generated host keys); 0 means no limit. The engine splits larger groups.
-	MaxLaunchBatch int
 }
 
 // Plan is a whole launch, checked by Preflight before anything exists.

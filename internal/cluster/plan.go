@@ -118,20 +118,3 @@ func (g Group) Describe() string {
 	}
 	return fmt.Sprintf("%s (%s, %s, %s)", what, g.Type, g.Image, kind)
 }
-
-// splitGroups cuts groups larger than batch (0: no limit) into consecutive pieces, because a
-// provider may cap how many instances one launch call carries.
-func splitGroups(groups []Group, batch int) []Group {
-	if batch <= 0 {
-		return groups
-	}
-	var out []Group
-	for _, g := range groups {
-		for start := 0; start < len(g.Aliases); start += batch {
-			piece := g
-			piece.Aliases = g.Aliases[start:min(start+batch, len(g.Aliases))]
-			out = append(out, piece)
-		}
-	}
-	return out
-}

@@ -37,17 +37,3 @@ func TestNewPlan(t *testing.T) {
 		t.Errorf("a one-instance cluster is the master alone: %+v", got.Groups)
 	}
 }
-
-func TestSplitGroups(t *testing.T) {
-	g := Group{Role: cloud.RoleNode, Type: "t", Aliases: make([]string, 250)}
-	for i := range g.Aliases {
-		g.Aliases[i] = NodeAlias(i + 1)
-	}
-	got := splitGroups([]Group{{Role: cloud.RoleMaster, Aliases: []string{"master"}}, g}, 100)
-	if len(got) != 4 || len(got[1].Aliases) != 100 || len(got[3].Aliases) != 50 || got[3].Aliases[0] != "node201" {
-		t.Fatalf("split: %d groups", len(got))
-	}
-	if len(splitGroups([]Group{g}, 0)) != 1 {
-		t.Fatal("no limit must not split")
-	}
-}

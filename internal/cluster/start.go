@@ -82,6 +82,12 @@ func (e *Engine) Start(ctx context.Context, o StartOptions) (*Result, error) {
 	if err := checkRecordSize(rec); err != nil {
 		return nil, err
 	}
+	// The host keys exist before pre-flight, so it measures the user data that will be sent.
+	keys, err := NewHostKeys(plan.Aliases())
+	if err != nil {
+		return nil, err
+	}
+	boot.HostKeys = privateKeys(keys)
 	if err := e.step(ctx, "pre-flight checks", func(ctx context.Context, _ *ui.Step) error {
 		return e.Provider.Preflight(ctx, cloudPlan(plan, boot, keyFile(t)))
 	}); err != nil {
@@ -107,7 +113,7 @@ func (e *Engine) Start(ctx context.Context, o StartOptions) (*Result, error) {
 	}); err != nil {
 		return nil, err
 	}
-	res, err := e.launch(ctx, cl, plan, plan.Groups, boot)
+	res, err := e.launch(ctx, cl, plan, plan.Groups, boot, keys)
 	if err != nil {
 		return nil, e.partial(ctx, o.Tag, err)
 	}
@@ -155,7 +161,7 @@ func (e *Engine) resume(ctx context.Context, o StartOptions) (*Result, error) {
 	} else if pub, err := AuthorizedKey(ClusterKeyPath(e.StateDir, tag)); err == nil && pub != "" {
 		keys = []string{pub}
 	}
-	res, err := e.launch(ctx, cl, plan, plan.Missing(existing), rec.bootConfig(keys))
+	res, err := e.launch(ctx, cl, plan, plan.Missing(existing), rec.bootConfig(keys), nil)
 	if err != nil {
 		return nil, e.partial(ctx, tag, err)
 	}
@@ -178,14 +184,18 @@ func mounts(r Record) []cloud.Mount {
 
 // launch creates the given groups (the master's first, so the workers can follow it into its
 // zone), waits until every instance of the cluster runs, pins host keys and attaches volumes.
-func (e *Engine) launch(ctx context.Context, cl cloud.Cluster, plan Plan, groups []Group, boot cloud.BootConfig) (*Result, error) {
-	var aliases []string
-	for _, g := range groups {
-		aliases = append(aliases, g.Aliases...)
-	}
-	keys, err := NewHostKeys(aliases)
-	if err != nil {
-		return nil, err
+// keys are the host keys of the groups' aliases; nil generates them. The provider splits a
+// group into as many calls as it needs (EC2: by the size of the user data).
+func (e *Engine) launch(ctx context.Context, cl cloud.Cluster, plan Plan, groups []Group, boot cloud.BootConfig, keys map[string]HostKey) (*Result, error) {
+	if keys == nil {
+		var aliases []string
+		for _, g := range groups {
+			aliases = append(aliases, g.Aliases...)
+		}
+		var err error
+		if keys, err = NewHostKeys(aliases); err != nil {
+			return nil, err
+		}
 	}
 	boot.HostKeys = privateKeys(keys)
 	zone := plan.Record.Zone
@@ -197,11 +207,12 @@ func (e *Engine) launch(ctx context.Context, cl cloud.Cluster, plan Plan, groups
 			zone = m
 		}
 	}
-	for _, g := range splitGroups(groups, e.Provider.Capabilities().MaxLaunchBatch) {
+	for _, g := range groups {
 		req := cloudRequest(plan, g, boot)
 		req.GroupID, req.Zone = cl.GroupID, zone
 		var got []cloud.Instance
 		if err := e.step(ctx, "launch "+g.Describe(), func(ctx context.Context, _ *ui.Step) error {
+			var err error
 			got, err = e.Provider.Launch(ctx, req)
 			return err
 		}); err != nil {

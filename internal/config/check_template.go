@@ -104,6 +104,7 @@ func (l *loader) checkTemplate(c *Config, rs *rawSection, t *Template) {
 		}
 	}
 	l.checkMounts(t, bad)
+	l.checkUserdataScripts(t, bad)
 }
 
 // checkMounts finds volumes of one template that clash: the same mount path, device or volume.

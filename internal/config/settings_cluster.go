@@ -44,7 +44,7 @@ func clusterSchema() Schema {
 			{Name: "permissions", Type: List,
 				Doc: "Names of [permission NAME] sections to open in the cluster's security group."},
 			{Name: "userdata_scripts", Type: PathList,
-				Doc: "Scripts each instance runs once at first boot (cloud-init parts); 16 KB in all at most."},
+				Doc: "Scripts each instance runs once at first boot, in this order (cloud-init parts). Each must start with an interpreter line such as #!/bin/sh. Compressed, they must fit EC2's 16 KB of user data next to one instance's host key; clusterctl splits a launch into as many requests as the host keys need."},
 			{Name: "disable_queue", Type: Bool, Default: "false",
 				Doc: "Skip the Grid Engine setup."},
 			{Name: "dns_prefix", Type: Bool, Default: "false",
@@ -56,7 +56,7 @@ func clusterSchema() Schema {
 			{Name: "root_volume_size", Type: Int, Ours: true,
 				Doc: "Size in GB of each instance's (encrypted) root volume; defaults to the image's."},
 			{Name: "iam_profile", Type: String, Ours: true,
-				Doc: "IAM instance profile (name or ARN) for every instance, so jobs reach AWS without keys."},
+				Doc: "IAM instance profile (name or ARN) for every instance, so root's tools on the nodes reach AWS without keys (the metadata service, which serves the role's credentials, is closed to other users: see host keys)."},
 			{Name: "login_user", Type: String, Ours: true,
 				Doc: "User the image accepts SSH logins for (admin on Debian, ubuntu on Ubuntu, ec2-user on Amazon Linux); clusterctl uses sudo for root work. Default: guessed from the image, else admin."},
 		}}

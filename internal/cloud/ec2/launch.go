@@ -16,15 +16,18 @@ import (
 	"github.com/clusterctl/clusterctl/internal/cloud"
 )
 
-// Launch starts len(req.Aliases) identical instances in ONE RunInstances call (MinCount =
-// MaxCount, so EC2 launches all or none), on demand or spot, with IMDSv2 required and an
-// encrypted root volume. Instances, their volumes and spot requests are tagged with the cluster
-// and role at creation. Aliases follow the launch index (instance i is Aliases[i], the same
-// index the boot script uses to pick the host key) and are written afterwards with one
-// CreateTags per instance, in bounded parallel, since the values differ per instance.
+// Launch starts len(req.Aliases) identical instances, on demand or spot, with IMDSv2 required
+// and an encrypted root volume. The instances go out in as few RunInstances calls as EC2's user
+// data limit allows (launchBatches: about a hundred per call), each with MinCount = MaxCount so
+// EC2 launches all of a call or none; a later call follows the first into its zone. Instances,
+// their volumes and spot requests are tagged with the cluster and role at creation. Aliases
+// follow the launch index within a call (instance i is the call's aliases[i], the same index
+// cloud-init uses to pick the host key) and are written afterwards with one CreateTags per
+// instance, in bounded parallel, since the values differ per instance.
 //
-// If tagging fails the launched instances are still returned with the error: they carry the
-// cluster tag, so the caller can terminate them or a rerun can finish the tagging.
+// Nothing is launched when the user data cannot be built. If a call or the tagging fails, the
+// instances launched so far are returned with the error: they carry the cluster tag, so the
+// caller can terminate them or a rerun can finish the work.
 func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud.Instance, error) {
 	if len(req.Aliases) == 0 {
 		return nil, nil
@@ -39,7 +42,7 @@ func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud
 		}
 		req.GroupID = c.GroupID
 	}
-	userData, err := buildUserData(req.Aliases, req.Boot)
+	batches, err := launchBatches(req.Aliases, req.Boot)
 	if err != nil {
 		return nil, fmt.Errorf("launch %s: %w", req.Role, err)
 	}
@@ -50,14 +53,32 @@ func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud
 	if req.RootVolumeGB <= 0 {
 		req.RootVolumeGB = root.sizeGB
 	}
-	in := runInput(req, root.name, userData, clientToken())
+	var insts []cloud.Instance
+	for _, b := range batches {
+		got, err := p.launchBatch(ctx, req, root.name, b)
+		insts = append(insts, got...)
+		if err != nil {
+			cloud.SortInstances(insts)
+			return insts, err
+		}
+		if req.Zone == "" && len(got) > 0 {
+			req.Zone = got[0].Zone
+		}
+	}
+	cloud.SortInstances(insts)
+	return insts, nil
+}
+
+// launchBatch makes one RunInstances call for a batch and names its instances.
+func (p *Provider) launchBatch(ctx context.Context, req cloud.LaunchRequest, rootDevice string, b launchBatch) ([]cloud.Instance, error) {
+	in := runInput(req, len(b.aliases), rootDevice, b.userData, clientToken())
 	out, err := p.api.RunInstances(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("run %d x %s (%s) for cluster %s: %w", len(req.Aliases), req.InstanceType, req.ImageID, req.Tag, err)
+		return nil, fmt.Errorf("run %d x %s (%s) for cluster %s: %w", len(b.aliases), req.InstanceType, req.ImageID, req.Tag, err)
 	}
-	if len(out.Instances) != len(req.Aliases) {
+	if len(out.Instances) != len(b.aliases) {
 		// MinCount = MaxCount makes this impossible on EC2; say so if an implementation differs.
-		err = fmt.Errorf("launch: asked for %d instances, got %d", len(req.Aliases), len(out.Instances))
+		err = fmt.Errorf("launch: asked for %d instances, got %d", len(b.aliases), len(out.Instances))
 	}
 	insts := make([]cloud.Instance, len(out.Instances))
 	for i, raw := range out.Instances {
@@ -66,20 +87,19 @@ func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud
 		insts[i].Cluster, insts[i].Role = req.Tag, req.Role
 		insts[i].Tags[cloud.TagCluster], insts[i].Tags[cloud.TagRole] = req.Tag, string(req.Role)
 		idx := int(aws.ToInt32(raw.AmiLaunchIndex))
-		if idx >= 0 && idx < len(req.Aliases) {
-			insts[i].Alias = req.Aliases[idx]
+		if idx >= 0 && idx < len(b.aliases) {
+			insts[i].Alias = b.aliases[idx]
 		}
 	}
 	if tagErr := p.tagAliases(ctx, req.Tag, insts, hostPublicKeys(req.Boot.HostKeys)); tagErr != nil {
 		err = errors.Join(err, fmt.Errorf("name the instances of cluster %s: %w", req.Tag, tagErr))
 	}
-	cloud.SortInstances(insts)
 	return insts, err
 }
 
-// runInput builds the single RunInstances request for a launch group.
-func runInput(req cloud.LaunchRequest, rootDevice string, userData []byte, token string) *ec2.RunInstancesInput {
-	n := int32(len(req.Aliases))
+// runInput builds the RunInstances request for n instances of a launch request.
+func runInput(req cloud.LaunchRequest, count int, rootDevice string, userData []byte, token string) *ec2.RunInstancesInput {
+	n := int32(count)
 	tags := map[string]string{cloud.TagCluster: req.Tag, cloud.TagRole: string(req.Role)}
 	specs := []types.TagSpecification{
 		tagSpec(types.ResourceTypeInstance, tags),

@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -86,6 +87,7 @@ func TestLaunch(t *testing.T) {
 		{name: "on-demand pair", n: 2, zone: "us-east-1b", scrpt: true},
 		{name: "spot pair", n: 2, spot: "0.05"},
 		{name: "fifty nodes", n: 50},
+		{name: "more than one call holds", n: 130, scrpt: true},
 		{name: "private subnet, group looked up", n: 2, subnet: "us-east-1c", byLookup: true},
 	}
 	for _, tc := range cases {
@@ -113,13 +115,17 @@ func TestLaunch(t *testing.T) {
 			if tc.scrpt {
 				req.Boot.Scripts = []cloud.BootScript{{Name: "hello.sh", Content: []byte("#!/bin/sh\necho hello\n")}}
 			}
+			batches, err := launchBatches(aliases, req.Boot)
+			if err != nil {
+				t.Fatal(err)
+			}
 			e.calls.Reset()
 			got, err := e.p.Launch(e.ctx, req)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := e.calls.Count("RunInstances"); n != 1 {
-				t.Fatalf("RunInstances calls = %d for %d instances, want 1", n, tc.n)
+			if n := e.calls.Count("RunInstances"); n != len(batches) || (tc.n <= 100) != (n == 1) {
+				t.Fatalf("RunInstances calls = %d for %d instances, want %d (one up to 100)", n, tc.n, len(batches))
 			}
 			if len(got) != tc.n {
 				t.Fatalf("got %d instances", len(got))
@@ -159,18 +165,25 @@ func assertLaunchedInMoto(t *testing.T, e *env, req cloud.LaunchRequest, groupID
 		t.Fatalf("moto holds %d instances, want %d", len(insts), len(req.Aliases))
 	}
 	var volumeIDs []string
+	zones := map[string]bool{}
 	for _, in := range insts {
 		id, tags := aws.ToString(in.InstanceId), tagMap(in.Tags)
-		idx := aws.ToInt32(in.AmiLaunchIndex)
-		if tags[cloud.TagAlias] != req.Aliases[idx] || tags[cloud.TagName] != req.Tag+"-"+req.Aliases[idx] {
-			t.Errorf("%s launch index %d has alias tags %v", id, idx, tags)
+		alias := tags[cloud.TagAlias]
+		if !slices.Contains(req.Aliases, alias) || tags[cloud.TagName] != req.Tag+"-"+alias {
+			t.Errorf("%s has alias tags %v", id, tags)
 		}
 		if tags[cloud.TagCluster] != req.Tag || tags[cloud.TagRole] != string(req.Role) {
 			t.Errorf("%s tags %v", id, tags)
 		}
-		if _, pub, _ := normalizeHostKey(req.Boot.HostKeys[req.Aliases[idx]]); tags[cloud.TagHostKey] != pub || pub == "" {
+		_, pub, _ := normalizeHostKey(req.Boot.HostKeys[alias])
+		if tags[cloud.TagHostKey] != pub || pub == "" {
 			t.Errorf("%s host key tag %q, want %q", id, tags[cloud.TagHostKey], pub)
 		}
+		// The part cloud-init picks for this instance's launch index holds its alias's key.
+		if own := ownHostKey(t, e, id, aws.ToInt32(in.AmiLaunchIndex)); own != pub {
+			t.Errorf("%s (%s, launch index %d) would install host key %q, want %q", id, alias, aws.ToInt32(in.AmiLaunchIndex), own, pub)
+		}
+		zones[aws.ToString(in.Placement.AvailabilityZone)] = true
 		if in.MetadataOptions == nil || in.MetadataOptions.HttpTokens != types.HttpTokensStateRequired ||
 			in.MetadataOptions.HttpEndpoint != types.InstanceMetadataEndpointStateEnabled {
 			t.Errorf("%s metadata options %+v, want IMDSv2 required", id, in.MetadataOptions)
@@ -207,6 +220,9 @@ func assertLaunchedInMoto(t *testing.T, e *env, req cloud.LaunchRequest, groupID
 		}
 		volumeIDs = append(volumeIDs, aws.ToString(in.BlockDeviceMappings[0].Ebs.VolumeId))
 	}
+	if len(zones) != 1 {
+		t.Errorf("instances of one request in zones %v", zones)
+	}
 	vols, err := e.raw.DescribeVolumes(e.ctx, &ec2.DescribeVolumesInput{VolumeIds: volumeIDs})
 	if err != nil {
 		t.Fatal(err)
@@ -220,13 +236,8 @@ func assertLaunchedInMoto(t *testing.T, e *env, req cloud.LaunchRequest, groupID
 		}
 	}
 	// The user data moto stores is the gzip'd cloud-init multipart.
-	attr, err := e.raw.DescribeInstanceAttribute(e.ctx, &ec2.DescribeInstanceAttributeInput{
-		InstanceId: insts[0].InstanceId, Attribute: types.InstanceAttributeNameUserData})
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := gunzipUserData(t, aws.ToString(attr.UserData.Value))
-	for _, want := range []string{"#cloud-config", "ssh_deletekeys: false", "ami-launch-index", req.Boot.AuthorizedKeys[0]} {
+	text := gunzip(t, userDataOf(t, e, aws.ToString(insts[0].InstanceId)))
+	for _, want := range []string{"#cloud-config", "ssh_deletekeys: true", "Launch-Index: 0", "ssh_keys:", req.Boot.AuthorizedKeys[0]} {
 		if !strings.Contains(text, want) {
 			t.Errorf("user data lacks %q", want)
 		}
@@ -266,12 +277,42 @@ func assertSpotRequested(t *testing.T, rec *recorder, price string) {
 	}
 }
 
-func gunzipUserData(t *testing.T, b64 string) string {
+// ownHostKey reads an instance's user data back from moto and returns the public host key of
+// the part cloud-init uses on that launch index ("" when there is none, or more than one).
+func ownHostKey(t *testing.T, e *env, id string, index int32) string {
 	t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(b64)
+	var found []string
+	for _, p := range parts(t, userDataOf(t, e, id)) {
+		if p.launchIndex == fmt.Sprint(index) {
+			_, pub, _ := strings.Cut(p.body, "ed25519_public: ")
+			found = append(found, strings.TrimSuffix(strings.Trim(strings.TrimSpace(pub), `"`), `\n`))
+		} else if p.launchIndex == "" && strings.Contains(p.body, "ssh_keys") {
+			found = append(found, "a key for every instance")
+		}
+	}
+	if len(found) != 1 {
+		return ""
+	}
+	return found[0]
+}
+
+// userDataOf reads an instance's user data back from moto, as EC2 holds it (before base64).
+func userDataOf(t *testing.T, e *env, id string) []byte {
+	t.Helper()
+	attr, err := e.raw.DescribeInstanceAttribute(e.ctx, &ec2.DescribeInstanceAttributeInput{
+		InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameUserData})
 	if err != nil {
 		t.Fatal(err)
 	}
+	raw, err := base64.StdEncoding.DecodeString(aws.ToString(attr.UserData.Value))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func gunzip(t *testing.T, raw []byte) string {
+	t.Helper()
 	zr, err := gzip.NewReader(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatalf("user data is not gzip: %v", err)

@@ -45,7 +45,7 @@ func (p *Provider) Preflight(ctx context.Context, plan cloud.Plan) error {
 				pc.addf("spot price %q for %s is not a positive number", req.SpotPrice, req.Role)
 			}
 		}
-		if _, err := buildUserData(req.Aliases, req.Boot); err != nil {
+		if _, err := launchBatches(req.Aliases, withHostKeys(req.Aliases, req.Boot)); err != nil {
 			pc.addf("%s: %v", req.Role, err)
 		}
 	}

@@ -155,6 +155,12 @@ func TestPreflightReportsEverything(t *testing.T) {
 						r.SpotPrice = "cheap"
 						return r
 					}(),
+					func() cloud.LaunchRequest { // measured with a host key per instance, though none is given
+						r := req(cloud.RoleNode, "mykey", mototest.ImageAMD64, "t3.micro")
+						r.Aliases = nodeAliases(3)
+						r.Boot.Scripts = []cloud.BootScript{{Name: "big.sh", Content: append([]byte("#!/bin/sh\n: "), randomText(t, 25500)...)}}
+						return r
+					}(),
 				}},
 			wantErr: []string{
 				"key pair missing not found in us-east-1",
@@ -167,6 +173,7 @@ func TestPreflightReportsEverything(t *testing.T) {
 				"volume vol-0000000000000000f not found in us-east-1",
 				"volumes must share one zone",
 				"spot price \"cheap\" for node is not a positive number",
+				"bytes after compression, over EC2's limit of 16384 bytes: shorten USERDATA_SCRIPTS",
 			},
 		},
 		{

@@ -131,13 +131,10 @@ func (p *Provider) Name() string { return "ec2" }
 func (p *Provider) Region() string { return p.region }
 
 // Capabilities reports that EC2 shares nothing natively (setup exports /home over NFS). The
-// login user depends on the image, so it is left to the template (node_image's user).
-// MaxLaunchBatch keeps one RunInstances call's user data (about 140 bytes of compressed host
-// key per instance) well under EC2's 16 KB limit.
-const MaxLaunchBatch = 100
-
+// login user depends on the image, so it is left to the template (node_image's user). Launch
+// sizes its RunInstances calls from the user data itself, so it takes any number of instances.
 func (p *Provider) Capabilities() cloud.Capabilities {
-	return cloud.Capabilities{SharedFilesystem: false, DefaultLoginUser: defaultLoginUser, MaxLaunchBatch: MaxLaunchBatch}
+	return cloud.Capabilities{SharedFilesystem: false, DefaultLoginUser: defaultLoginUser}
 }
 
 // EndpointFromRegionHost maps StarCluster's [aws info] settings AWS_REGION_HOST, AWS_PORT,

@@ -5,27 +5,27 @@ import (
 	"compress/gzip"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
-	"net/http"
-	"net/http/httptest"
 	"net/mail"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
-	"strconv"
+	"sort"
 	"strings"
 	"testing"
-
-	"golang.org/x/crypto/ssh"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
 )
 
-// parts decodes user data the way cloud-init does: gunzip, then MIME multipart.
-func parts(t *testing.T, ud []byte) map[string]string {
+// gotPart is one MIME part of user data as a client sees it.
+type gotPart struct {
+	kind, name, launchIndex, body string
+}
+
+// parts decodes user data the way cloud-init does: gunzip, then MIME multipart, in order.
+func parts(t *testing.T, ud []byte) []gotPart {
 	t.Helper()
 	zr, err := gzip.NewReader(bytes.NewReader(ud))
 	if err != nil {
@@ -39,7 +39,7 @@ func parts(t *testing.T, ud []byte) map[string]string {
 	if err != nil || mt != "multipart/mixed" {
 		t.Fatalf("content type %q: %v", mt, err)
 	}
-	out := map[string]string{}
+	var out []gotPart
 	mr := multipart.NewReader(msg.Body, params["boundary"])
 	for {
 		p, err := mr.NextPart()
@@ -51,17 +51,18 @@ func parts(t *testing.T, ud []byte) map[string]string {
 		}
 		body, _ := io.ReadAll(p)
 		kind, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
-		out[kind+" "+p.FileName()] = string(body)
+		out = append(out, gotPart{kind: kind, name: p.FileName(), launchIndex: p.Header.Get("Launch-Index"), body: string(body)})
 	}
 }
 
 func TestUserDataParts(t *testing.T) {
 	aliases := []string{"master", "node001"}
 	keys := hostKeys(t, aliases)
+	pub := func(alias string) string { _, p, _ := normalizeHostKey(keys[alias]); return p }
 	cases := []struct {
 		name    string
 		boot    cloud.BootConfig
-		want    map[string][]string // part -> substrings
+		want    []gotPart // body holds substrings separated by "|"
 		wantErr string
 	}{
 		{
@@ -71,19 +72,19 @@ func TestUserDataParts(t *testing.T) {
 				HostKeys:       keys,
 				Scripts:        []cloud.BootScript{{Name: "a.sh", Content: []byte("#!/bin/sh\necho a\n")}, {Content: []byte("#!/bin/sh\necho b\n")}},
 			},
-			want: map[string][]string{
-				"text/cloud-config cloud-config.txt": {"#cloud-config\n", "ssh_deletekeys: false\n", "ssh_genkeytypes: []\n",
-					"ssh_authorized_keys:\n  - \"ssh-ed25519 AAAAkey user@laptop\"\n", "bootcmd:\n  - |\n",
-					"latest/api/token", "latest/meta-data/$1", "meta ami-launch-index", "0) key='-----BEGIN OPENSSH PRIVATE KEY-----",
-					"chmod 0600", "ssh_host_ed25519_key.pub"},
-				"text/x-shellscript a.sh":        {"echo a"},
-				"text/x-shellscript script-2.sh": {"echo b"},
+			want: []gotPart{
+				{"text/cloud-config", "clusterctl.cfg", "", "#cloud-config\n|ssh_deletekeys: true\n|ssh_genkeytypes: [ed25519]\n|" +
+					"ssh_authorized_keys:\n  - \"ssh-ed25519 AAAAkey user@laptop\"\n|bootcmd:\n  - |\n|nft -f -|--uid-owner 0|uidrange"},
+				{"text/cloud-config", "host-key-master.cfg", "0", "ssh_keys:\n  ed25519_private: |\n    -----BEGIN OPENSSH PRIVATE KEY-----|ed25519_public: \"" + pub("master") + "\\n\""},
+				{"text/cloud-config", "host-key-node001.cfg", "1", "ed25519_public: \"" + pub("node001") + "\\n\""},
+				{"text/x-shellscript", "01-a.sh", "", "echo a"},
+				{"text/x-shellscript", "02-script.sh", "", "echo b"},
 			},
 		},
 		{
-			name: "no host keys means no bootcmd",
+			name: "no host keys, no key parts",
 			boot: cloud.BootConfig{AuthorizedKeys: []string{"ssh-rsa AAAA x"}},
-			want: map[string][]string{"text/cloud-config cloud-config.txt": {"ssh-rsa AAAA x"}},
+			want: []gotPart{{"text/cloud-config", "clusterctl.cfg", "", "ssh-rsa AAAA x"}},
 		},
 		{
 			name:    "missing host key",
@@ -96,9 +97,14 @@ func TestUserDataParts(t *testing.T) {
 			wantErr: "host key for node001",
 		},
 		{
-			name:    "over 16 KB",
-			boot:    cloud.BootConfig{HostKeys: keys, Scripts: []cloud.BootScript{{Name: "big.sh", Content: randomText(t, 40000)}}},
-			wantErr: "over EC2's limit of 16384 bytes",
+			name:    "script without an interpreter line",
+			boot:    cloud.BootConfig{Scripts: []cloud.BootScript{{Name: "x.sh", Content: []byte("echo hi\n")}}},
+			wantErr: `boot script x.sh: it does not start with an interpreter line such as "#!/bin/sh"`,
+		},
+		{
+			name:    "empty interpreter line",
+			boot:    cloud.BootConfig{Scripts: []cloud.BootScript{{Name: "x.sh", Content: []byte("#!  \necho hi\n")}}},
+			wantErr: `its "#!" line names no interpreter`,
 		},
 	}
 	for _, tc := range cases {
@@ -115,88 +121,133 @@ func TestUserDataParts(t *testing.T) {
 			}
 			got := parts(t, ud)
 			if len(got) != len(tc.want) {
-				t.Fatalf("parts %v", keysOf(got))
+				t.Fatalf("%d parts, want %d: %+v", len(got), len(tc.want), got)
 			}
-			for part, subs := range tc.want {
-				for _, s := range subs {
-					if !strings.Contains(got[part], s) {
-						t.Errorf("part %s lacks %q:\n%s", part, s, got[part])
+			for i, w := range tc.want {
+				g := got[i]
+				if g.kind != w.kind || g.name != w.name || g.launchIndex != w.launchIndex {
+					t.Errorf("part %d = %s %s index %q, want %s %s index %q", i, g.kind, g.name, g.launchIndex, w.kind, w.name, w.launchIndex)
+				}
+				for _, s := range strings.Split(w.body, "|") {
+					if !strings.Contains(g.body, s) {
+						t.Errorf("part %s lacks %q:\n%s", g.name, s, g.body)
 					}
 				}
 			}
-			if len(tc.boot.HostKeys) == 0 && strings.Contains(got["text/cloud-config cloud-config.txt"], "bootcmd") {
-				t.Error("bootcmd without host keys")
+			// Every key part holds one key: no instance's part carries another's.
+			for _, g := range got[1:] {
+				if g.kind == "text/cloud-config" && strings.Count(g.body, "BEGIN OPENSSH PRIVATE KEY") != 1 {
+					t.Errorf("part %s holds %d keys", g.name, strings.Count(g.body, "BEGIN OPENSSH PRIVATE KEY"))
+				}
+			}
+			if again, _ := buildUserData(aliases, tc.boot); !bytes.Equal(again, ud) {
+				t.Error("the same input built different user data: sizes measured in pre-flight would not hold")
 			}
 		})
 	}
 }
 
-// TestHostKeyScriptInstallsKeyByLaunchIndex runs the bootcmd with sh against a fake IMDSv2 on
-// loopback and checks that each launch index installs its own alias's key, mode 0600.
-func TestHostKeyScriptInstallsKeyByLaunchIndex(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is needed to run the boot script")
+// TestScriptPartNames: cloud-init runs boot scripts sorted by part name, so names must sort in
+// config order and never collide.
+func TestScriptPartNames(t *testing.T) {
+	cases := []struct {
+		name    string
+		scripts []string
+		want    []string
+	}{
+		{"same base name", []string{"setup.sh", "setup.sh"}, []string{"01-setup.sh", "02-setup.sh"}},
+		{"config order beats name order", []string{"zz.sh", "aa.sh"}, []string{"01-zz.sh", "02-aa.sh"}},
+		{"odd characters", []string{"my script;$(x).sh", ""}, []string{"01-my_script___x_.sh", "02-script.sh"}},
+		{"ten and more", []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"}, nil},
+		{"a hundred and more", make([]string, 120), nil},
 	}
-	aliases := []string{"master", "node001", "node002"}
-	keys := hostKeys(t, aliases)
-	script, err := hostKeyScript(aliases, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for idx, alias := range aliases {
-		t.Run(alias, func(t *testing.T) {
-			imds := fakeIMDS(t, idx)
-			dir := t.TempDir()
-			cmd := exec.Command("sh", "-c", script)
-			cmd.Env = append(os.Environ(), "CLUSTERCTL_IMDS="+imds, "CLUSTERCTL_SSH_DIR="+dir)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("script: %v\n%s", err, out)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			scripts := make([]cloud.BootScript, len(tc.scripts))
+			for i, n := range tc.scripts {
+				scripts[i] = cloud.BootScript{Name: n}
 			}
-			priv, err := os.ReadFile(filepath.Join(dir, "ssh_host_ed25519_key"))
-			if err != nil {
-				t.Fatal(err)
+			got := scriptPartNames(scripts)
+			if tc.want != nil && !slices.Equal(got, tc.want) {
+				t.Fatalf("names %q, want %q", got, tc.want)
 			}
-			st, _ := os.Stat(filepath.Join(dir, "ssh_host_ed25519_key"))
-			if st.Mode().Perm() != 0o600 {
-				t.Errorf("key mode %v", st.Mode().Perm())
+			sorted := slices.Clone(got)
+			sort.Strings(sorted)
+			if !slices.Equal(sorted, got) {
+				t.Errorf("names do not sort in config order: %q", got)
 			}
-			got, err := ssh.ParsePrivateKey(priv)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, _ := ssh.ParsePrivateKey(keys[alias])
-			if !bytes.Equal(got.PublicKey().Marshal(), want.PublicKey().Marshal()) {
-				t.Fatalf("index %d installed another alias's key", idx)
-			}
-			pub, _ := os.ReadFile(filepath.Join(dir, "ssh_host_ed25519_key.pub"))
-			pk, _, _, _, err := ssh.ParseAuthorizedKey(pub)
-			if err != nil || !bytes.Equal(pk.Marshal(), want.PublicKey().Marshal()) {
-				t.Fatalf("pub file %q: %v", pub, err)
+			if len(slices.Compact(sorted)) != len(got) {
+				t.Errorf("names collide: %q", got)
 			}
 		})
 	}
 }
 
-// fakeIMDS serves IMDSv2: a token from PUT /latest/api/token, required on metadata GETs.
-func fakeIMDS(t *testing.T, launchIndex int) string {
-	t.Helper()
-	const token = "tok-123"
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.Method == http.MethodPut && r.URL.Path == "/latest/api/token" && r.Header.Get("X-aws-ec2-metadata-token-ttl-seconds") != "":
-			_, _ = io.WriteString(w, token)
-		case r.Method == http.MethodGet && r.URL.Path == "/latest/meta-data/ami-launch-index":
-			if r.Header.Get("X-aws-ec2-metadata-token") != token {
-				http.Error(w, "unauthorized", http.StatusUnauthorized)
+// TestLaunchBatches: launches are split by the real user data, into the fewest calls that fit,
+// and a split is refused only when one instance's user data does not fit.
+func TestLaunchBatches(t *testing.T) {
+	script := func(n int) []cloud.BootScript {
+		return []cloud.BootScript{{Name: "big.sh", Content: append([]byte("#!/bin/sh\n: "), randomText(t, n)...)}}
+	}
+	cases := []struct {
+		name      string
+		n         int
+		scripts   []cloud.BootScript
+		wantCalls int
+		wantErr   string
+	}{
+		{name: "one", n: 1, wantCalls: 1},
+		{name: "twenty", n: 20, wantCalls: 1},
+		{name: "a hundred", n: 100, wantCalls: 1},
+		{name: "a hundred and one with a 5.4 KB script", n: 101, scripts: script(5400), wantCalls: 2},
+		{name: "two hundred and fifty", n: 250, wantCalls: 3},
+		{name: "a long script leaves room for fewer keys", n: 40, scripts: script(18000), wantCalls: 3},
+		{name: "scripts alone over the limit", n: 2, scripts: script(26000), wantErr: "the user data of one instance is"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			aliases := nodeAliases(tc.n)
+			boot := cloud.BootConfig{AuthorizedKeys: []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTests user@host"},
+				HostKeys: hostKeys(t, aliases), Scripts: tc.scripts}
+			batches, err := launchBatches(aliases, boot)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "USERDATA_SCRIPTS") {
+					t.Fatalf("err = %v, want %q naming USERDATA_SCRIPTS", err, tc.wantErr)
+				}
 				return
 			}
-			_, _ = io.WriteString(w, strconv.Itoa(launchIndex))
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+			if err != nil {
+				t.Fatal(err)
+			}
+			var covered []string
+			for _, b := range batches {
+				if len(b.userData) > maxUserData {
+					t.Errorf("batch of %d has %d bytes of user data", len(b.aliases), len(b.userData))
+				}
+				if want, _ := buildUserData(b.aliases, boot); !bytes.Equal(want, b.userData) {
+					t.Errorf("batch user data differs from what its aliases build")
+				}
+				covered = append(covered, b.aliases...)
+			}
+			if !slices.Equal(covered, aliases) {
+				t.Fatalf("batches cover %d aliases out of order or incompletely", len(covered))
+			}
+			if tc.wantCalls != 0 && len(batches) != tc.wantCalls {
+				t.Errorf("%d calls, want %d", len(batches), tc.wantCalls)
+			}
+			// Fewest calls: one call fewer would need more than the limit on average.
+			if n := len(batches); n > 1 {
+				biggest := 0
+				for _, b := range batches {
+					biggest = max(biggest, len(b.aliases))
+				}
+				if ud, _ := buildUserData(aliases[:biggest+1], boot); len(ud) <= maxUserData && len(aliases) <= (n-1)*(biggest+1) {
+					t.Errorf("%d calls of at most %d, yet %d instances fit one call", n, biggest, biggest+1)
+				}
+			}
+			t.Logf("%d instances: %d calls, user data %d bytes for the first", tc.n, len(batches), len(batches[0].userData))
+		})
+	}
 }
 
 func randomText(t *testing.T, n int) []byte {
@@ -212,51 +263,71 @@ func randomText(t *testing.T, n int) []byte {
 	return raw
 }
 
-func keysOf(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
-
-// TestCloudConfigIsYAML parses the hand-written cloud-config with PyYAML, the parser cloud-init
-// uses, and checks the values it sees.
+// TestCloudConfigIsYAML parses both hand-written cloud-config parts with PyYAML, the parser
+// cloud-init uses, and checks the values it sees.
 func TestCloudConfigIsYAML(t *testing.T) {
 	if err := exec.Command("python3", "-c", "import yaml").Run(); err != nil {
-		t.Skip("python3 with PyYAML is needed to parse the cloud-config like cloud-init")
+		t.Fatal("python3 with PyYAML is needed to parse the cloud-config like cloud-init (make deps installs cloud-init, which brings it)")
 	}
-	aliases := []string{"master", "node001"}
 	authorized := []string{`ssh-ed25519 AAAAC3Nza key "quoted" comment`, "ssh-rsa AAAAB3Nza x: y # not a comment"}
-	boot := cloud.BootConfig{AuthorizedKeys: authorized, HostKeys: hostKeys(t, aliases)}
-	cc, err := cloudConfig(aliases, boot)
+	key := hostKeys(t, []string{"master"})["master"]
+	hk, err := hostKeyConfig(key)
 	if err != nil {
 		t.Fatal(err)
-	}
-	cmd := exec.Command("python3", "-c", "import sys, yaml, json; json.dump(yaml.safe_load(sys.stdin), sys.stdout)")
-	cmd.Stdin = strings.NewReader(cc)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("PyYAML rejects the cloud-config: %v\n%s", err, cc)
 	}
 	var got struct {
 		DeleteKeys *bool    `json:"ssh_deletekeys"`
 		GenTypes   []string `json:"ssh_genkeytypes"`
 		Authorized []string `json:"ssh_authorized_keys"`
 		Bootcmd    []string `json:"bootcmd"`
+		Keys       struct {
+			Private string `json:"ed25519_private"`
+			Public  string `json:"ed25519_public"`
+		} `json:"ssh_keys"`
 	}
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatal(err)
+	for _, doc := range []string{sharedCloudConfig(cloud.BootConfig{AuthorizedKeys: authorized}), hk} {
+		cmd := exec.Command("python3", "-c", "import sys, yaml, json; json.dump(yaml.safe_load(sys.stdin), sys.stdout)")
+		cmd.Stdin = strings.NewReader(doc)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("PyYAML rejects the cloud-config: %v\n%s", err, doc)
+		}
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatal(err)
+		}
 	}
-	script, _ := hostKeyScript(aliases, boot.HostKeys)
+	priv, pub, _ := normalizeHostKey(key)
 	switch {
-	case got.DeleteKeys == nil || *got.DeleteKeys:
+	case got.DeleteKeys == nil || !*got.DeleteKeys:
 		t.Errorf("ssh_deletekeys = %v", got.DeleteKeys)
-	case got.GenTypes == nil || len(got.GenTypes) != 0:
+	case !slices.Equal(got.GenTypes, []string{"ed25519"}):
 		t.Errorf("ssh_genkeytypes = %v", got.GenTypes)
 	case !slices.Equal(got.Authorized, authorized):
 		t.Errorf("ssh_authorized_keys = %q", got.Authorized)
-	case len(got.Bootcmd) != 1 || got.Bootcmd[0] != script:
+	case len(got.Bootcmd) != 1 || got.Bootcmd[0] != imdsGuard:
 		t.Errorf("bootcmd = %q", got.Bootcmd)
+	case got.Keys.Private != priv || got.Keys.Public != pub+"\n":
+		t.Errorf("ssh_keys = %+v", got.Keys)
+	}
+}
+
+// BenchmarkLaunchBatches measures sizing a launch from its real user data, per instance, and
+// reports the calls it takes.
+func BenchmarkLaunchBatches(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		aliases := nodeAliases(n)
+		boot := cloud.BootConfig{HostKeys: hostKeys(b, aliases)}
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			var calls int
+			for b.Loop() {
+				batches, err := launchBatches(aliases, boot)
+				if err != nil {
+					b.Fatal(err)
+				}
+				calls = len(batches)
+			}
+			b.ReportMetric(float64(calls), "calls")
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "µs/instance")
+		})
 	}
 }

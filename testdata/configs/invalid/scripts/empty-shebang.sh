@@ -1,0 +1,2 @@
+#!
+echo empty interpreter

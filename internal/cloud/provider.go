@@ -102,6 +102,9 @@ type LaunchRequest struct {
 	RootVolumeGB int
 	IAMProfile   string
 	Boot         BootConfig
+	// Volumes are created for each instance from snapshots (SHARE = copy), attached before it
+	// boots and, unless kept, deleted with it.
+	Volumes []LaunchVolume
 }
 
 // BootConfig is what each instance must hold before clusterctl first connects, the equivalent of

@@ -70,6 +70,10 @@ type Capabilities struct {
 	// MaxLaunchBatch is the most instances one Launch call may carry (EC2's 16 KB user data
 	// holds about 100 generated host keys); 0 means no limit. The engine splits larger groups.
 	MaxLaunchBatch int
+	// AttachDir, when set, is where a volume attached to a running instance shows up in it: as
+	// the directory AttachDir/VOLUME-ID holding its files (the local provider has no block
+	// devices). Empty means it shows up as a block device.
+	AttachDir string
 }
 
 // Plan is a whole launch, checked by Preflight before anything exists.

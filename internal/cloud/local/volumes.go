@@ -35,12 +35,22 @@ type volumeRecord struct {
 	// Detached is set by DetachVolume: the volume then reads as available even though a
 	// cluster's mounts still name it, as the engine expects after a detach.
 	Detached bool `json:"detached,omitempty"`
+	// SnapshotID is the snapshot a copy-on-write volume was created from: its data/ is then an
+	// overlay of the snapshot's files (read-only, below) and the volume's own upper/.
+	SnapshotID string `json:"snapshot_id,omitempty"`
+	// MountPath and ReadOnly say where the instance it was created for binds it (a launch's
+	// volume); DeleteOnTermination removes it with that instance.
+	MountPath           string `json:"mount_path,omitempty"`
+	ReadOnly            bool   `json:"read_only,omitempty"`
+	DeleteOnTermination bool   `json:"delete_on_termination,omitempty"`
 }
 
-// volumeAttachment is the instance and device AttachVolume was given.
+// volumeAttachment is the instance and device AttachVolume was given. Live marks a volume
+// attached while the instance ran (see attachLive): it shows under AttachDir in the instance.
 type volumeAttachment struct {
 	Instance string `json:"instance"`
 	Device   string `json:"device,omitempty"`
+	Live     bool   `json:"live,omitempty"`
 }
 
 // inventory is every cluster and instance record, read once for decisions that span clusters
@@ -80,7 +90,7 @@ func (p *Provider) readInventory() (inventory, error) {
 // into that cluster's nodes) unless it was detached since.
 func (inv inventory) toVolume(r volumeRecord) cloud.Volume {
 	v := cloud.Volume{ID: r.ID, Name: r.Tags[cloud.TagName], SizeGB: r.SizeGB, Zone: r.Zone, State: volumeAvailable,
-		CreateTime: r.CreateTime, Tags: maps.Clone(r.Tags)}
+		CreateTime: r.CreateTime, SnapshotID: r.SnapshotID, Tags: maps.Clone(r.Tags)}
 	if a := r.Attachment; a != nil {
 		if _, ok := inv.instances[a.Instance]; ok {
 			v.State, v.AttachedTo, v.Device = volumeInUse, a.Instance, a.Device
@@ -118,25 +128,18 @@ func (p *Provider) readVolume(id string) (volumeRecord, error) {
 // Volumes lists the volumes matching f, sorted by name then id. Unknown ids are simply absent,
 // as on EC2, so Preflight can name them.
 func (p *Provider) Volumes(_ context.Context, f cloud.VolumeFilter) ([]cloud.Volume, error) {
-	entries, err := os.ReadDir(p.volumesDir())
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("list volumes: %w", err)
+	recs, err := p.readVolumes()
+	if err != nil {
+		return nil, err
 	}
 	inv, err := p.readInventory()
 	if err != nil {
 		return nil, err
 	}
 	var out []cloud.Volume
-	for _, e := range entries {
-		if len(f.IDs) > 0 && !slices.Contains(f.IDs, e.Name()) {
+	for _, r := range recs {
+		if len(f.IDs) > 0 && !slices.Contains(f.IDs, r.ID) {
 			continue
-		}
-		r, err := p.readVolume(e.Name())
-		if errors.Is(err, cloud.ErrNotFound) {
-			continue // a directory without a record: not (or no longer) a volume
-		}
-		if err != nil {
-			return nil, err
 		}
 		if v := inv.toVolume(r); matchVolume(v, f) {
 			out = append(out, v)
@@ -157,11 +160,29 @@ func matchVolume(v cloud.Volume, f cloud.VolumeFilter) bool {
 		f.Cluster != "" && v.Tags[cloud.TagCluster] != f.Cluster:
 		return false
 	}
-	for k, want := range f.Tags {
-		got, ok := v.Tags[k]
-		if !ok || (want != "" && got != want) {
-			return false
-		}
+	return matchTags(v.Tags, f.Tags)
+}
+
+// readVolumes returns every volume's record. Directories without one are not (or no longer)
+// volumes and are skipped.
+func (p *Provider) readVolumes() ([]volumeRecord, error) {
+	entries, err := os.ReadDir(p.volumesDir())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
 	}
-	return true
+	if err != nil {
+		return nil, fmt.Errorf("list volumes: %w", err)
+	}
+	var out []volumeRecord
+	for _, e := range entries {
+		r, err := p.readVolume(e.Name())
+		if errors.Is(err, cloud.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }

@@ -60,6 +60,8 @@ type awsEnv struct {
 	extra   []func(*middleware.Stack) error
 	ip      func(context.Context) (netip.Addr, error)
 	timeout time.Duration // wait timeout; 0 means 20 s
+	// extraSeam, when set, changes the app of the next command (see cliWith).
+	extraSeam func(*app)
 }
 
 const testImage = mototest.ImageAMD64
@@ -140,6 +142,9 @@ func (e *awsEnv) cli(args ...string) cliResult {
 		}
 		a.publicIP = e.ip
 		a.localStateDir = e.home // no local clusters of this machine leak into EC2 listings
+		if e.extraSeam != nil {
+			e.extraSeam(a)
+		}
 	})
 	return cliResult{code: code, out: out.String(), errOut: errOut.String()}
 }

@@ -3,8 +3,6 @@ package ec2
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -60,38 +58,28 @@ func (p *Provider) CreateSnapshot(ctx context.Context, spec cloud.SnapshotSpec) 
 // Snapshots lists the account's own snapshots matching f, newest first. Unknown ids are simply
 // absent, as with volumes.
 func (p *Provider) Snapshots(ctx context.Context, f cloud.SnapshotFilter) ([]cloud.Snapshot, error) {
-	filters := []types.Filter{}
+	var filters []types.Filter
 	if f.Cluster != "" {
 		filters = append(filters, clusterFilter(f.Cluster))
 	}
-	for _, k := range slices.Sorted(maps.Keys(f.Tags)) {
-		if v := f.Tags[k]; v != "" {
-			filters = append(filters, filter("tag:"+k, v))
-		} else {
-			filters = append(filters, filter("tag-key", k))
-		}
-	}
-	batches := [][]string{nil}
-	if len(f.IDs) > 0 {
-		batches = chunks(f.IDs, idsPerFilter)
-	}
+	filters = append(filters, tagFilters(f.Tags)...)
 	var out []cloud.Snapshot
-	for _, ids := range batches {
-		fs := filters
-		if ids != nil {
-			fs = append(slices.Clone(filters), filter("snapshot-id", ids...))
-		}
+	err := byIDs(filters, "snapshot-id", f.IDs, func(fs []types.Filter) error {
 		pages := ec2.NewDescribeSnapshotsPaginator(p.api, &ec2.DescribeSnapshotsInput{
 			OwnerIds: []string{"self"}, Filters: fs, MaxResults: aws.Int32(1000)})
 		for pages.HasMorePages() {
 			page, err := pages.NextPage(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("describe snapshots: %w", err)
+				return fmt.Errorf("describe snapshots: %w", err)
 			}
 			for _, s := range page.Snapshots {
 				out = append(out, toSnapshot(s))
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	cloud.SortSnapshots(out)
 	return out, nil

@@ -161,16 +161,22 @@ func (p *Provider) readSnapshot(id string) (snapshotRecord, error) {
 // readSnapshots returns every snapshot's record; directories without one (a copy in progress,
 // named .tmp-*) are skipped.
 func (p *Provider) readSnapshots() ([]snapshotRecord, error) {
-	entries, err := os.ReadDir(p.snapshotsDir())
+	return readRecords(p.snapshotsDir(), "snapshots", p.readSnapshot)
+}
+
+// readRecords reads the record of every entry of dir with read (by the entry's name), skipping
+// entries that have none (read wraps cloud.ErrNotFound); a missing dir holds no records.
+func readRecords[R any](dir, what string, read func(name string) (R, error)) ([]R, error) {
+	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list snapshots: %w", err)
+		return nil, fmt.Errorf("list %s: %w", what, err)
 	}
-	var out []snapshotRecord
+	var out []R
 	for _, e := range entries {
-		r, err := p.readSnapshot(e.Name())
+		r, err := read(e.Name())
 		if errors.Is(err, cloud.ErrNotFound) {
 			continue
 		}

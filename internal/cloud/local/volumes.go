@@ -166,23 +166,5 @@ func matchVolume(v cloud.Volume, f cloud.VolumeFilter) bool {
 // readVolumes returns every volume's record. Directories without one are not (or no longer)
 // volumes and are skipped.
 func (p *Provider) readVolumes() ([]volumeRecord, error) {
-	entries, err := os.ReadDir(p.volumesDir())
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list volumes: %w", err)
-	}
-	var out []volumeRecord
-	for _, e := range entries {
-		r, err := p.readVolume(e.Name())
-		if errors.Is(err, cloud.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
+	return readRecords(p.volumesDir(), "volumes", p.readVolume)
 }

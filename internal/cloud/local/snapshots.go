@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -144,16 +145,25 @@ func (p *Provider) DeleteSnapshot(ctx context.Context, id string) error {
 
 // readSnapshot returns a snapshot's record or an error wrapping cloud.ErrNotFound.
 func (p *Provider) readSnapshot(id string) (snapshotRecord, error) {
-	var r snapshotRecord
-	if !snapshotIDPattern.MatchString(id) {
-		return r, fmt.Errorf("snapshot %q: %w", id, cloud.ErrNotFound)
+	return readRecord[snapshotRecord]("snapshot", id, snapshotIDPattern, func() string {
+		return filepath.Join(p.snapshotDir(id), snapshotFile)
+	})
+}
+
+// readRecord reads the record of resource id (what: its kind, for errors) from the file path
+// names, failing with an error wrapping cloud.ErrNotFound when the id is malformed (it could
+// name a path outside the state directory) or has no record.
+func readRecord[R any](what, id string, pattern *regexp.Regexp, path func() string) (R, error) {
+	var r R
+	if !pattern.MatchString(id) {
+		return r, fmt.Errorf("%s %q: %w", what, id, cloud.ErrNotFound)
 	}
-	err := readJSON(filepath.Join(p.snapshotDir(id), snapshotFile), &r)
+	err := readJSON(path(), &r)
 	if errors.Is(err, os.ErrNotExist) {
-		return r, fmt.Errorf("snapshot %s: %w", id, cloud.ErrNotFound)
+		return r, fmt.Errorf("%s %s: %w", what, id, cloud.ErrNotFound)
 	}
 	if err != nil {
-		return r, fmt.Errorf("snapshot %s: %w", id, err)
+		return r, fmt.Errorf("%s %s: %w", what, id, err)
 	}
 	return r, nil
 }

@@ -3,10 +3,7 @@ package local
 import (
 	"cmp"
 	"context"
-	"errors"
-	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -111,18 +108,9 @@ func (inv inventory) toVolume(r volumeRecord) cloud.Volume {
 
 // readVolume returns a volume's record or an error wrapping cloud.ErrNotFound.
 func (p *Provider) readVolume(id string) (volumeRecord, error) {
-	var r volumeRecord
-	if !volumeIDPattern.MatchString(id) {
-		return r, fmt.Errorf("volume %q: %w", id, cloud.ErrNotFound)
-	}
-	err := readJSON(filepath.Join(p.volumeDir(id), volumeFile), &r)
-	if errors.Is(err, os.ErrNotExist) {
-		return r, fmt.Errorf("volume %s: %w", id, cloud.ErrNotFound)
-	}
-	if err != nil {
-		return r, fmt.Errorf("volume %s: %w", id, err)
-	}
-	return r, nil
+	return readRecord[volumeRecord]("volume", id, volumeIDPattern, func() string {
+		return filepath.Join(p.volumeDir(id), volumeFile)
+	})
 }
 
 // Volumes lists the volumes matching f, sorted by name then id. Unknown ids are simply absent,

@@ -83,11 +83,11 @@ func (r Record) launchVolumes(current map[string]string) []cloud.LaunchVolume {
 // its record's creation time, unique to this cluster among all that ever had its tag.
 func (r Record) syncKey() string { return r.CreatedAt.UTC().Format(time.RFC3339Nano) }
 
-// launchCopies returns what the instances of a launch get copies of: for each copied volume the
-// newest snapshot syncdata made for this cluster, else the template's. It costs one snapshot
-// listing per launch, and none for clusters without copies.
-func (e *Engine) launchCopies(ctx context.Context, tag string, r Record) ([]cloud.LaunchVolume, error) {
-	if len(r.Copies) == 0 {
+// launchCopies returns what the instances of a launch (of groups groups) get copies of: for
+// each copied volume the newest snapshot syncdata made for this cluster, else the template's.
+// It costs one snapshot listing per launch, and none for clusters without copies.
+func (e *Engine) launchCopies(ctx context.Context, tag string, r Record, groups int) ([]cloud.LaunchVolume, error) {
+	if len(r.Copies) == 0 || groups == 0 {
 		return nil, nil
 	}
 	if err := r.checkCopyDevices(); err != nil {

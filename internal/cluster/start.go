@@ -200,7 +200,7 @@ func (e *Engine) launch(ctx context.Context, cl cloud.Cluster, plan Plan, groups
 			zone = m
 		}
 	}
-	copies, err := e.launchCopies(ctx, plan.Tag, plan.Record)
+	copies, err := e.launchCopies(ctx, plan.Tag, plan.Record, len(groups))
 	if err != nil {
 		return nil, err
 	}

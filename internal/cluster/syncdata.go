@@ -129,7 +129,12 @@ func (e *Engine) SyncData(ctx context.Context, tag string, o SyncOptions, so Set
 		return nil, err
 	}
 	st := Staging{ID: staging.ID, Name: vol.Name}
-	defer func() { err = errors.Join(err, e.dropStaging(ctx, copier, st)) }()
+	dropped := false
+	defer func() {
+		if !dropped {
+			err = errors.Join(err, e.dropStaging(ctx, copier, st))
+		}
+	}()
 	if st.Device, err = e.freeDevice(ctx, tag, rec, master.ID); err != nil {
 		return nil, err
 	}
@@ -164,6 +169,10 @@ func (e *Engine) SyncData(ctx context.Context, tag string, o SyncOptions, so Set
 		return err
 	}); err != nil {
 		return nil, err
+	}
+	dropped = true
+	if err := e.dropStaging(ctx, copier, st); err != nil {
+		return res, err
 	}
 	current, err := e.currentSnapshots(ctx, tag, rec)
 	if err != nil {

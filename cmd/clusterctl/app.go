@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/cluster"
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/ui"
 	"github.com/clusterctl/clusterctl/plugins"
@@ -44,6 +45,8 @@ type app struct {
 	publicIP     func(context.Context) (netip.Addr, error)
 	builtinSSH   bool // use the built-in SSH client even when ssh is installed
 	providerSeam func(context.Context) (cloud.Provider, error)
+	// syncCopier replaces syncdata's work on the master (moto's instances run nothing).
+	syncCopier cluster.DataCopier
 	// localStateDir and localImageDir move the local provider's state (tests: a temp dir;
 	// the image cache stays shared). Empty means the defaults.
 	localStateDir, localImageDir string

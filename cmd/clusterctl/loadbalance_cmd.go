@@ -34,6 +34,8 @@ type balanceOptions struct {
 	pidFile, logFile               string
 	verbose                        int
 	experimental                   bool
+	// notes say how -m/-n cap a load table; runBalancer prints them once.
+	notes []string
 }
 
 func newLoadBalanceCmd(a *app) *cobra.Command {
@@ -55,7 +57,8 @@ func newLoadBalanceCmd(a *app) *cobra.Command {
 
 			--policy table keeps the number of workers within the [min, max] of the row of a
 			load table (lines "threshold min max") selected by a metric fetched from
-			--metric-url (a number, or Apache mod_status ReqPerSec).
+			--metric-url (a number, or Apache mod_status ReqPerSec). The table's rows are then the
+			bounds: -m and -n are only needed to cap it, and a cap is stated once at start.
 
 			One line is logged per iteration. -d writes a CSV row per iteration, -p redraws
 			plots. It runs in the foreground until Ctrl-C, or in the background with
@@ -84,7 +87,7 @@ func newLoadBalanceCmd(a *app) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.IntVarP(&o.maxNodes, "max-nodes", "m", 0, "most nodes, master included (default: the template's CLUSTER_SIZE)")
+	f.IntVarP(&o.maxNodes, "max-nodes", "m", 0, "most nodes, master included (default: the template's CLUSTER_SIZE; with --policy table, the table's largest row)")
 	f.IntVarP(&o.minNodes, "min-nodes", "n", 1, "fewest nodes, master included (0 with -K)")
 	f.VarP(&o.wait, "job-wait-time", "w", "seconds the oldest job must wait before nodes are added")
 	f.VarP(&o.interval, "interval", "i", "seconds between iterations")
@@ -132,6 +135,9 @@ func runBalancer(cmd *cobra.Command, a *app, o *balanceOptions, tag string) erro
 	if err := o.apply(cmd, &s, dir); err != nil {
 		return err
 	}
+	for _, n := range o.notes {
+		a.streams.Status().Warnf("%s", n)
+	}
 	if o.pidFile != "" {
 		if err := balancer.WritePidFile(o.pidFile, os.Getpid()); err != nil {
 			return err
@@ -173,6 +179,7 @@ func (o *balanceOptions) apply(cmd *cobra.Command, s *balancer.Settings, dir str
 		s.LoadTable = t
 	}
 	s.MetricURL = o.metricURL
+	o.notes = balancer.ApplyTableBounds(s, f.Changed("max-nodes"), f.Changed("min-nodes"))
 	if o.dumpStats || o.statsFile != "" {
 		s.StatsFile = orDefault(o.statsFile, filepath.Join(dir, "stats.csv"))
 	}

@@ -16,8 +16,10 @@ import (
 
 // TestLocalLoadBalance runs the balancer against a real local cluster with short settings:
 // 30 queued jobs grow it from the master alone to 3 nodes that run jobs; once the queue is
-// empty and the nodes have idled, it shrinks back to 1. The stats CSV has a row per iteration
-// and the plots exist. Then the daemon mode starts, writes its pid file, and stops on --kill.
+// empty and the nodes have idled, it shrinks back to 1. The nodes the balancer adds get their
+// own copy of the template's data snapshot, and take it along when removed. The stats CSV has a
+// row per iteration and the plots exist. Then the daemon mode starts, writes its pid file, and
+// stops on --kill.
 func TestLocalLoadBalance(t *testing.T) {
 	example, err := os.ReadFile("../../examples/local.ini")
 	if err != nil {
@@ -32,9 +34,14 @@ func TestLocalLoadBalance(t *testing.T) {
 		}
 	}
 	e := newLocalEnv(t, string(example))
+	snap := seedSnapshot(t, e)
+	if err := os.WriteFile(e.config, append(example, []byte("\n[volume lbdata]\nSHARE = copy\nSNAPSHOT_ID = "+snap+
+		"\nMOUNT_PATH = /lbdata\n\n[cluster lbcopies]\nEXTENDS = localcluster\nVOLUMES = lbdata\n")...), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	const tag = "lb"
 	e.terminateAtEnd(tag)
-	e.must("start", "-c", "localcluster", "-s", "1", tag)
+	e.must("start", "-c", "lbcopies", "-s", "1", tag)
 	e.on(tag, "master", `sudo -iu clusteruser sh -c 'for i in $(seq 30); do qsub -b y -o /dev/null -j y sleep 3 >/dev/null; done'`)
 
 	stats, plots := filepath.Join(e.home, "stats.csv"), filepath.Join(e.home, "plots")
@@ -64,6 +71,11 @@ func TestLocalLoadBalance(t *testing.T) {
 		}
 	}
 	waitFor("grow to 3 nodes", 4*time.Minute, func() bool { return nodes() == 3 })
+	// A node is listed from the moment its launch starts, its copy a moment later.
+	waitFor("a copy of the data for each node the balancer added", 30*time.Second, func() bool {
+		copies := copiesOf(t, e, tag)
+		return len(copies) == 3 && len(copies["node001"]) == 1 && len(copies["node002"]) == 1 && copies["node002"][0].SnapshotID == snap
+	})
 	waitFor("queue drained", 4*time.Minute, func() bool {
 		return e.on(tag, "master", "qstat -u '*' | wc -l") == "0"
 	})
@@ -72,6 +84,10 @@ func TestLocalLoadBalance(t *testing.T) {
 		t.Errorf("jobs did not run on the added nodes: %s", ran)
 	}
 	waitFor("shrink back to 1 node", 4*time.Minute, func() bool { return nodes() == 1 })
+	waitFor("the removed nodes' copies deleted", 30*time.Second, func() bool {
+		copies := copiesOf(t, e, tag)
+		return len(copies) == 1 && len(copies["master"]) == 1
+	})
 	time.Sleep(3 * time.Second) // one more quiet iteration
 	cancel()
 	r := <-done

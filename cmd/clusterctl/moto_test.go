@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,14 +29,23 @@ import (
 )
 
 // moto is the one moto server this package's tests share, reset before each test that uses
-// it; motoSkip says why it is missing. Test-only state, set once in TestMain.
+// it; motoSkip says why it is missing; observed collects the EC2 calls every command made.
+// Test-only state, set once in TestMain.
 var (
 	moto     *mototest.Server
 	motoSkip string
+	observed = &observedCalls{}
 )
 
+// TestMain runs the tests on one moto server, then checks that the IAM policy clusterctl prints
+// for each purpose allows every EC2 call the tests saw a command of that purpose make.
 func TestMain(m *testing.M) {
-	os.Exit(mototest.Main(m, func(s *mototest.Server, why string) { moto, motoSkip = s, why }))
+	code := mototest.Main(m, func(s *mototest.Server, why string) { moto, motoSkip = s, why })
+	if missing := observed.uncovered(); code == 0 && len(missing) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: iam-policy does not allow EC2 calls the tests made:\n  %s\n", strings.Join(missing, "\n  "))
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // awsEnv is one test's cloud: a fresh moto, a home with a key pair imported into it and a
@@ -50,6 +60,8 @@ type awsEnv struct {
 	extra   []func(*middleware.Stack) error
 	ip      func(context.Context) (netip.Addr, error)
 	timeout time.Duration // wait timeout; 0 means 20 s
+	// extraSeam, when set, changes the app of the next command (see cliWith).
+	extraSeam func(*app)
 }
 
 const testImage = mototest.ImageAMD64
@@ -119,8 +131,10 @@ func (e *awsEnv) cli(args ...string) cliResult {
 	if e.config != "" {
 		args = append([]string{"--config", e.config}, args...)
 	}
+	calls := &ec2.CallCounter{}
+	defer func() { observed.record(args, calls.Snapshot()) }()
 	code := runWith(context.Background(), args, streams, func(a *app) {
-		a.apiOptions = append([]func(*middleware.Stack) error{e.calls.APIOption()}, e.extra...)
+		a.apiOptions = append([]func(*middleware.Stack) error{e.calls.APIOption(), calls.APIOption()}, e.extra...)
 		a.pollInterval = 20 * time.Millisecond
 		a.waitTimeout = 20 * time.Second
 		if e.timeout > 0 {
@@ -128,6 +142,9 @@ func (e *awsEnv) cli(args ...string) cliResult {
 		}
 		a.publicIP = e.ip
 		a.localStateDir = e.home // no local clusters of this machine leak into EC2 listings
+		if e.extraSeam != nil {
+			e.extraSeam(a)
+		}
 	})
 	return cliResult{code: code, out: out.String(), errOut: errOut.String()}
 }

@@ -87,6 +87,10 @@ func newAddNodeCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if o.CreateOnly {
+				a.streams.Status().Donef("launched %s for %s (not set up: -o): %s", plural(len(added), "node"), args[0], strings.Join(added, ", "))
+				return nil
+			}
 			a.streams.Status().Donef("added %s to %s: %s", plural(len(added), "node"), args[0], strings.Join(added, ", "))
 			return nil
 		},
@@ -98,6 +102,8 @@ func newAddNodeCmd(a *app) *cobra.Command {
 	f.StringVarP(&o.Type, "instance-type", "i", "", "instance type (default: the cluster's worker type)")
 	f.StringVarP(&o.Image, "image-id", "m", "", "image (default: the cluster's worker image)")
 	f.BoolVarP(&o.NoCreate, "no-create", "x", false, "set up existing instances (named with -a) instead of launching")
+	f.BoolVarP(&o.CreateOnly, "create-only", "o", false, "launch the nodes without setting them up (later: addnode -x -a ALIAS)")
+	cmd.MarkFlagsMutuallyExclusive("no-create", "create-only")
 	return cmd
 }
 

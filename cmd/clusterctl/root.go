@@ -49,7 +49,8 @@ func newRootCmd(a *app) *cobra.Command {
 		newCreateVolumeCmd(a), newListVolumesCmd(a), newRemoveVolumeCmd(a), newSpotHistoryCmd(a),
 		newListRegionsCmd(a), newListZonesCmd(a), newListImagesCmd(a), newListPublicCmd(a), newShowConsoleCmd(a),
 		newSSHMasterCmd(a), newSSHNodeCmd(a), newSSHInstanceCmd(a), newPutCmd(a), newGetCmd(a),
-		newAddNodeCmd(a), newRemoveNodeCmd(a), newRestartCmd(a), newRunPluginCmd(a), newImageCmd(a), newLoadBalanceCmd(a), newEBSImageCmd(a))
+		newAddNodeCmd(a), newRemoveNodeCmd(a), newRestartCmd(a), newRunPluginCmd(a), newImageCmd(a), newLoadBalanceCmd(a), newEBSImageCmd(a),
+		newIAMPolicyCmd(a), newSyncDataCmd(a), newListSnapshotsCmd(a), newPruneSnapshotsCmd(a), newCreateSnapshotCmd(a))
 	root.CompletionOptions.HiddenDefaultCmd = false
 	return root
 }

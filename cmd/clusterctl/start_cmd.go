@@ -196,9 +196,11 @@ func printPlan(a *app, p cluster.Plan) error {
 		for i, v := range p.Record.Volumes {
 			vt.AddRow(v.Name, v.ID, v.MountPath, cluster.VolumeDevice(p.Record.Volumes, i))
 		}
-		return vt.Render(w)
+		if err := vt.Render(w); err != nil {
+			return err
+		}
 	}
-	return nil
+	return printCopies(w, p.Record.CopiesToLaunch())
 }
 
 func aliasRange(aliases []string) string {

@@ -67,6 +67,10 @@ type Capabilities struct {
 	// HostOnlyNetwork means instances are reachable only from this machine (local bridges):
 	// there is no SSH ingress to restrict, so SSH_CIDR is not needed.
 	HostOnlyNetwork bool
+	// AttachDir, when set, is where a volume attached to a running instance shows up in it: as
+	// the directory AttachDir/VOLUME-ID holding its files (the local provider has no block
+	// devices). Empty means it shows up as a block device.
+	AttachDir string
 }
 
 // Plan is a whole launch, checked by Preflight before anything exists.
@@ -99,6 +103,9 @@ type LaunchRequest struct {
 	RootVolumeGB int
 	IAMProfile   string
 	Boot         BootConfig
+	// Volumes are created for each instance from snapshots (SHARE = copy), attached before it
+	// boots and, unless kept, deleted with it.
+	Volumes []LaunchVolume
 }
 
 // BootConfig is what each instance must hold before clusterctl first connects, the equivalent of

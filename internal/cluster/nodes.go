@@ -21,6 +21,9 @@ type AddOptions struct {
 	Type, Image string
 	// NoCreate sets up existing instances (named by Aliases) instead of launching new ones.
 	NoCreate bool
+	// CreateOnly launches the nodes without setting them up (addnode -o; addnode -x sets them
+	// up later).
+	CreateOnly bool
 }
 
 // AddNodes launches nodes and brings them into the cluster through setup's on-add path, which
@@ -54,6 +57,9 @@ func (e *Engine) AddNodes(ctx context.Context, tag string, o AddOptions, so Setu
 		plan := Plan{Tag: tag, Record: rec}
 		if _, err := e.launch(ctx, cl, plan, []Group{g}, rec.bootConfig(acc.userKeys()), nil); err != nil {
 			return nil, err
+		}
+		if o.CreateOnly {
+			return aliases, nil
 		}
 	}
 	s, err := e.openSession(ctx, tag, so)

@@ -46,6 +46,8 @@ type Record struct {
 	// BootScripts are the USERDATA_SCRIPTS, content included, so every instance launched
 	// later (addnode, loadbalance, start -x) runs them too, from any machine.
 	BootScripts []RecordScript `json:"boot_scripts,omitempty"`
+	// Copies are volumes every node gets a copy of its own, from a snapshot (SHARE = copy).
+	Copies []RecordVolume `json:"copies,omitempty"`
 }
 
 // RecordScript is a boot script as recorded: text, so the record compresses well.
@@ -54,13 +56,20 @@ type RecordScript struct {
 	Content string `json:"content"`
 }
 
-// RecordVolume is a volume the master attaches and shares.
+// RecordVolume is a volume the master attaches and shares, or (in Copies) one every node gets a
+// copy of from SnapshotID.
 type RecordVolume struct {
 	Name      string `json:"name"`
-	ID        string `json:"id"`
+	ID        string `json:"id,omitempty"`
 	MountPath string `json:"mount_path"`
 	Device    string `json:"device,omitempty"`
 	Partition int    `json:"partition,omitempty"`
+	// SnapshotID, Writable and Keep describe a copy (SHARE = copy, READ_ONLY = false,
+	// KEEP_COPIES); List marks one of the template's DATA_SNAPSHOTS.
+	SnapshotID string `json:"snapshot_id,omitempty"`
+	Writable   bool   `json:"writable,omitempty"`
+	Keep       bool   `json:"keep,omitempty"`
+	List       bool   `json:"list,omitempty"`
 }
 
 // RecordPlugin is a plugin the cluster runs, with its non-secret parameters.
@@ -82,7 +91,14 @@ func NewRecord(t *config.Template, provider string, sshCIDR []string, now time.T
 		RootVolumeSize: t.RootVolumeSize, IAMProfile: t.IAMProfile, SSHCIDR: sshCIDR,
 	}
 	for _, v := range t.Volumes {
-		r.Volumes = append(r.Volumes, RecordVolume{Name: v.Name, ID: v.VolumeID, MountPath: v.MountPath, Device: v.Device, Partition: v.Partition})
+		rv := RecordVolume{Name: v.Name, ID: v.VolumeID, MountPath: v.MountPath, Device: v.Device, Partition: v.Partition}
+		if v.Copied() {
+			rv.SnapshotID, rv.Writable, rv.Keep, rv.List = v.SnapshotID, !v.ReadOnly, v.KeepCopies, v.FromDataSnapshots
+			r.Copies = append(r.Copies, rv)
+			r.Version = copiesRecordVersion
+			continue
+		}
+		r.Volumes = append(r.Volumes, rv)
 	}
 	for _, p := range t.Plugins {
 		rp := RecordPlugin{Name: p.Name, Builtin: p.Builtin, Params: map[string]any{}}
@@ -149,7 +165,7 @@ func DecodeRecord(data []byte) (Record, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return r, fmt.Errorf("read recorded template: %w", err)
 	}
-	if r.Version > recordVersion {
+	if r.Version > copiesRecordVersion {
 		return r, fmt.Errorf("the cluster was created by a newer clusterctl (record version %d); upgrade clusterctl", r.Version)
 	}
 	return r, nil

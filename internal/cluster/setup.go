@@ -83,6 +83,10 @@ func (e *Engine) openSession(ctx context.Context, tag string, o SetupOptions) (*
 		pool.Close()
 		return nil, err
 	}
+	if err := e.setupCopies(ctx, tag, acc.Record, c); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	if err := configurePlugins(acc.Record, o.Secrets, c); err != nil {
 		pool.Close()
 		return nil, err

@@ -82,6 +82,9 @@ func (e *Engine) Start(ctx context.Context, o StartOptions) (*Result, error) {
 	if err := checkRecordSize(rec); err != nil {
 		return nil, err
 	}
+	if err := rec.checkCopyDevices(); err != nil {
+		return nil, err
+	}
 	// The host keys exist before pre-flight, so it measures the user data that will be sent.
 	keys, err := NewHostKeys(plan.Aliases())
 	if err != nil {
@@ -207,9 +210,13 @@ func (e *Engine) launch(ctx context.Context, cl cloud.Cluster, plan Plan, groups
 			zone = m
 		}
 	}
+	copies, err := e.launchCopies(ctx, plan.Tag, plan.Record, len(groups))
+	if err != nil {
+		return nil, err
+	}
 	for _, g := range groups {
 		req := cloudRequest(plan, g, boot)
-		req.GroupID, req.Zone = cl.GroupID, zone
+		req.GroupID, req.Zone, req.Volumes = cl.GroupID, zone, copies
 		var got []cloud.Instance
 		if err := e.step(ctx, "launch "+g.Describe(), func(ctx context.Context, _ *ui.Step) error {
 			var err error
@@ -497,5 +504,5 @@ func cloudRequest(p Plan, g Group, boot cloud.BootConfig) cloud.LaunchRequest {
 	r := p.Record
 	return cloud.LaunchRequest{Tag: p.Tag, Role: g.Role, Aliases: g.Aliases, InstanceType: g.Type, ImageID: g.Image,
 		KeyName: r.KeyName, Zone: r.Zone, SubnetID: r.SubnetID, PublicIP: r.PublicIPs, SpotPrice: p.SpotPrice(g),
-		RootVolumeGB: r.RootVolumeSize, IAMProfile: r.IAMProfile, Boot: boot}
+		RootVolumeGB: r.RootVolumeSize, IAMProfile: r.IAMProfile, Boot: boot, Volumes: r.launchVolumes(nil)}
 }

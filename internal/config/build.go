@@ -37,6 +37,7 @@ func (l *loader) build() *Config {
 			v := &Volume{Name: rs.Name, Sources: map[string]Pos{}}
 			if l.decodeOK(rs, SchemaFor(KindVolume), v, v.Sources) {
 				l.checkVolume(rs, v)
+				l.checkShare(rs, v)
 			}
 			cfg.Volumes[rs.Name] = v
 		case KindPermission:

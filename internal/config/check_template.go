@@ -103,6 +103,7 @@ func (l *loader) checkTemplate(c *Config, rs *rawSection, t *Template) {
 				Msg: "SSH_CIDR opens SSH to the world", Hint: "list only the addresses you connect from"})
 		}
 	}
+	l.dataSnapshots(t, bad)
 	l.checkMounts(t, bad)
 	l.checkUserdataScripts(t, bad)
 }
@@ -122,7 +123,7 @@ func (l *loader) checkMounts(t *Template, bad func(key, hint, format string, arg
 			}
 			devices[v.Device] = v.Name
 		}
-		if other, ok := ids[v.VolumeID]; ok {
+		if other, ok := ids[v.VolumeID]; ok && v.VolumeID != "" {
 			bad("volumes", "", "volumes %s and %s are the same volume %s", other, v.Name, v.VolumeID)
 		}
 		ids[v.VolumeID] = v.Name

@@ -39,6 +39,8 @@ func clusterSchema() Schema {
 				Doc: "Give nodes public addresses (VPC subnets only); unset keeps the subnet's default. Without them clusterctl reaches workers through the master."},
 			{Name: "volumes", Type: List,
 				Doc: "Names of [volume NAME] sections to attach to the master and share with the nodes."},
+			{Name: "data_snapshots", Type: List, Ours: true, Example: "snap-0123456789abcdef0",
+				Doc: "GBrowse's data snapshots: each is copied to a volume of every node's own (like a [volume] with SHARE = copy) and mounted read-only at /data, /data2, ... in order; items are separated by spaces or commas, and SNAP:/path picks the path. syncdata names them data, data2, ..."},
 			{Name: "plugins", Type: List,
 				Doc: "Names of [plugin NAME] sections to run after setup, in this order."},
 			{Name: "permissions", Type: List,

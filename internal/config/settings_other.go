@@ -67,16 +67,24 @@ func keySchema() Schema {
 
 func volumeSchema() Schema {
 	return Schema{Kind: KindVolume,
-		Doc: "An EBS volume attached to the master and shared with every node. [vol NAME] works too.",
+		Doc: "An EBS volume attached to the master and shared with every node over NFS, or (SHARE = copy) a snapshot copied to a volume of every node's own. [vol NAME] works too.",
 		Settings: []Setting{
-			{Name: "volume_id", Type: String, Required: true, Example: "vol-0123456789abcdef0",
-				Doc: "The volume's id."},
+			{Name: "volume_id", Type: String, Example: "vol-0123456789abcdef0",
+				Doc: "The volume's id; required unless SHARE = copy."},
 			{Name: "mount_path", Type: String, Required: true, Example: "/data",
 				Doc: "Absolute path it is mounted at on every node; not /, and unique per cluster."},
 			{Name: "device", Type: String,
 				Doc: "Device name to attach it as (/dev/sdf .. /dev/sdz); chosen automatically when unset."},
 			{Name: "partition", Type: Int,
 				Doc: "Partition number to mount; default: the whole device, or its only partition."},
+			{Name: "share", Type: String, Default: "master", Choices: []string{"master", "copy"}, Ours: true,
+				Doc: "How nodes get the data: master attaches VOLUME_ID to the master and shares it over NFS; copy gives every node, nodes added later by addnode or loadbalance included, a volume of its own created from SNAPSHOT_ID in its zone, for read-heavy data (reference genomes, GBrowse databases, model weights) that one NFS server would throttle."},
+			{Name: "snapshot_id", Type: String, Ours: true, Example: "snap-0123456789abcdef0",
+				Doc: "Snapshot every node's copy is created from (SHARE = copy); `clusterctl syncdata` makes newer ones, which nodes launched afterwards get."},
+			{Name: "read_only", Type: Bool, Default: "true", Ours: true,
+				Doc: "Mount the copies read-only (SHARE = copy); false lets each node write to its own copy, and a write stays on that node."},
+			{Name: "keep_copies", Type: Bool, Default: "false", Ours: true,
+				Doc: "Keep a node's copy when the node is removed or the cluster terminated (SHARE = copy); by default copies are deleted with their node."},
 		}}
 }
 

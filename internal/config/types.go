@@ -61,13 +61,25 @@ type Key struct {
 
 // Volume is a [volume NAME] section.
 type Volume struct {
-	Name      string         `ini:"-"`
-	VolumeID  string         `ini:"volume_id"`
-	MountPath string         `ini:"mount_path"`
-	Device    string         `ini:"device"`
-	Partition int            `ini:"partition"`
-	Sources   map[string]Pos `ini:"-"`
+	Name      string `ini:"-"`
+	VolumeID  string `ini:"volume_id"`
+	MountPath string `ini:"mount_path"`
+	Device    string `ini:"device"`
+	Partition int    `ini:"partition"`
+	// Share is "master" (attached to the master, shared over NFS) or "copy" (each node gets a
+	// volume of its own from SnapshotID, read-only unless ReadOnly is false, deleted with its
+	// node unless KeepCopies).
+	Share      string `ini:"share"`
+	SnapshotID string `ini:"snapshot_id"`
+	ReadOnly   bool   `ini:"read_only"`
+	KeepCopies bool   `ini:"keep_copies"`
+	// FromDataSnapshots marks a volume made from the template's DATA_SNAPSHOTS list.
+	FromDataSnapshots bool           `ini:"-"`
+	Sources           map[string]Pos `ini:"-"`
 }
+
+// Copied reports whether every node gets its own copy of the volume (SHARE = copy).
+func (v *Volume) Copied() bool { return v.Share == ShareCopy }
 
 // Permission is a [permission NAME] section.
 type Permission struct {
@@ -109,6 +121,7 @@ type Template struct {
 	SubnetID           string         `ini:"subnet_id"`
 	PublicIPs          *bool          `ini:"public_ips"`
 	VolumeNames        []string       `ini:"volumes"`
+	DataSnapshots      []string       `ini:"data_snapshots"`
 	PluginNames        []string       `ini:"plugins"`
 	PermissionNames    []string       `ini:"permissions"`
 	UserdataScripts    []string       `ini:"userdata_scripts"`

@@ -51,6 +51,10 @@ type Cluster struct {
 	// user, so `sshmaster -u USER` works.
 	UserKeys []string
 	Volumes  []Volume
+	// Copies are the volumes every node has a copy of its own (SHARE = copy); CopyIDs maps
+	// CopyKey(instance, device) to the copy's volume id.
+	Copies  []Copy
+	CopyIDs map[string]string
 	// SharedFS means the provider already shares /home and volume paths (local bind
 	// mounts): the volume and NFS steps have nothing to do.
 	SharedFS bool

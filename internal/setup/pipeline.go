@@ -51,7 +51,7 @@ func (Hooks) OnShutdown(context.Context, *Cluster) error { return nil }
 
 // Steps returns the built-in steps in order (DESIGN: setup pipeline).
 func Steps() []Step {
-	return []Step{waitSSH{}, hostnames{}, etcHosts{}, clusterUser{}, scratch{}, volumes{}, sharedFS{}, sshTrust{}}
+	return []Step{waitSSH{}, hostnames{}, etcHosts{}, clusterUser{}, scratch{}, volumes{}, dataCopies{}, sharedFS{}, sshTrust{}}
 }
 
 // Run sets up the whole cluster: the built-in steps, the scheduler (unless DISABLE_QUEUE),
@@ -89,7 +89,7 @@ func AddNodes(ctx context.Context, c *Cluster, added []*Node) error {
 		return errNoMaster
 	}
 	steps := []func(context.Context, *Cluster, []*Node) error{
-		addWaitSSH, addHostnames, addEtcHosts, addClusterUser, addScratch, addSharedFS, addSSHTrust,
+		addWaitSSH, addHostnames, addEtcHosts, addClusterUser, addScratch, addDataCopies, addSharedFS, addSSHTrust,
 	}
 	for _, s := range steps {
 		if err := s(ctx, c, added); err != nil {

@@ -126,7 +126,7 @@ func runInput(req cloud.LaunchRequest, count int, rootDevice string, userData []
 			HttpTokens:   types.HttpTokensStateRequired,
 			HttpEndpoint: types.InstanceMetadataEndpointStateEnabled,
 		},
-		BlockDeviceMappings: []types.BlockDeviceMapping{{DeviceName: aws.String(rootDevice), Ebs: ebs}},
+		BlockDeviceMappings: append([]types.BlockDeviceMapping{{DeviceName: aws.String(rootDevice), Ebs: ebs}}, copyMappings(req.Volumes)...),
 	}
 	if req.KeyName != "" {
 		in.KeyName = aws.String(req.KeyName)

@@ -2,7 +2,9 @@ package ec2
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,14 +17,23 @@ import (
 )
 
 // moto is the one moto server the package's tests share (reset before each test); nil with
-// motoSkip set when moto is not installed. Test-only state, set once in TestMain.
+// motoSkip set when moto is not installed. observed counts every call any test's provider made.
+// Test-only state, set once in TestMain.
 var (
 	moto     *mototest.Server
 	motoSkip string
+	observed = &CallCounter{}
 )
 
+// TestMain runs the tests on one moto server, then checks that every EC2 operation they saw the
+// provider call is in the IAM action table.
 func TestMain(m *testing.M) {
-	os.Exit(mototest.Main(m, func(s *mototest.Server, why string) { moto, motoSkip = s, why }))
+	code := mototest.Main(m, func(s *mototest.Server, why string) { moto, motoSkip = s, why })
+	if missing := checkObserved(observed); code == 0 && len(missing) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: the tests called EC2 operations the IAM action table (Actions) lacks: %s\n", strings.Join(missing, ", "))
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // testPollInterval keeps waits short against moto, whose state changes are immediate.
@@ -53,7 +64,7 @@ func newEnv(t *testing.T, extra ...func(*middleware.Stack) error) *env {
 	p, err := New(ctx, Options{
 		Region: mototest.Region, Endpoint: moto.Endpoint(),
 		AccessKeyID: mototest.AccessKeyID, SecretAccessKey: mototest.SecretAccessKey,
-		APIOptions:   append([]func(*middleware.Stack) error{calls.APIOption()}, extra...),
+		APIOptions:   append([]func(*middleware.Stack) error{calls.APIOption(), observed.APIOption()}, extra...),
 		PollInterval: testPollInterval,
 		Version:      "test",
 	})

@@ -39,6 +39,7 @@ func (p *Provider) Preflight(ctx context.Context, plan cloud.Plan) error {
 		}
 	}
 	p.checkImagesAndTypes(ctx, plan, zones, &pc)
+	p.checkSnapshots(ctx, plan, &pc)
 	for _, req := range plan.Requests {
 		if req.SpotPrice != "" {
 			if v, err := strconv.ParseFloat(req.SpotPrice, 64); err != nil || v <= 0 {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,33 +30,23 @@ func (p *Provider) Volumes(ctx context.Context, f cloud.VolumeFilter) ([]cloud.V
 	if f.Cluster != "" {
 		filters = append(filters, clusterFilter(f.Cluster))
 	}
-	for _, k := range slices.Sorted(maps.Keys(f.Tags)) {
-		if v := f.Tags[k]; v != "" {
-			filters = append(filters, filter("tag:"+k, v))
-		} else {
-			filters = append(filters, filter("tag-key", k))
-		}
-	}
+	filters = append(filters, tagFilters(f.Tags)...)
 	var out []cloud.Volume
-	batches := [][]string{nil}
-	if len(f.IDs) > 0 {
-		batches = chunks(f.IDs, idsPerFilter)
-	}
-	for _, ids := range batches {
-		fs := filters
-		if ids != nil {
-			fs = append(slices.Clone(filters), filter("volume-id", ids...))
-		}
+	err := byIDs(filters, "volume-id", f.IDs, func(fs []types.Filter) error {
 		pages := ec2.NewDescribeVolumesPaginator(p.api, &ec2.DescribeVolumesInput{Filters: fs, MaxResults: aws.Int32(500)})
 		for pages.HasMorePages() {
 			page, err := pages.NextPage(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("describe volumes: %w", err)
+				return fmt.Errorf("describe volumes: %w", err)
 			}
 			for _, v := range page.Volumes {
 				out = append(out, toVolume(v))
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b cloud.Volume) int {
 		if a.Name != b.Name {

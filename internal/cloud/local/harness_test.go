@@ -32,6 +32,7 @@ type clusterSpec struct {
 	nodes   int
 	mounts  []cloud.Mount
 	scripts []cloud.BootScript
+	volumes []cloud.LaunchVolume
 }
 
 // startCluster starts a cluster and registers its teardown.
@@ -74,7 +75,7 @@ func startCluster(ctx context.Context, t testing.TB, p *Provider, spec clusterSp
 			continue
 		}
 		got, err := p.Launch(ctx, cloud.LaunchRequest{Tag: spec.tag, GroupID: tc.cluster.GroupID, Role: g.role, Aliases: g.aliases,
-			InstanceType: "local.small", ImageID: testImage, Boot: boot})
+			InstanceType: "local.small", ImageID: testImage, Boot: boot, Volumes: spec.volumes})
 		if err != nil {
 			t.Fatalf("launch %v: %v", g.aliases, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -59,7 +60,8 @@ func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud
 		return nil, fmt.Errorf("launch into cluster %s: %w", req.Tag, err)
 	}
 	homeOnHost, shared := p.hostPath(c, login.home)
-	if shared {
+	err = p.createCopies(ctx, recs, req.Volumes)
+	if shared && err == nil {
 		err = authorizeKeys(homeOnHost, filepath.Join(lower, login.home), login, req.Boot.AuthorizedKeys)
 	}
 	errs := make([]error, len(recs))
@@ -181,7 +183,15 @@ func (p *Provider) boot(rec *instanceRecord, c clusterRecord, binds []string) er
 			return err
 		}
 	}
-	pid, err := p.spawn(*rec, nspawnArgs(merged, c.Bridge, machineName(rec.ID), rec.Alias, binds))
+	// Shared, so volumes attached while the instance runs reach it (attachLive).
+	if err := shareMount(merged); err != nil {
+		return err
+	}
+	own, err := p.instanceVolumeBinds(*rec, c)
+	if err != nil {
+		return err
+	}
+	pid, err := p.spawn(*rec, nspawnArgs(merged, c.Bridge, machineName(rec.ID), rec.Alias, slices.Concat(binds, own)))
 	if err != nil {
 		if !mounted {
 			_ = unmount(merged) // leave a stopped instance as it was: not mounted

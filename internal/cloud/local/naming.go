@@ -8,11 +8,12 @@ import (
 	"strconv"
 )
 
-// Instance and volume ids look like EC2's (i-..., vol-...) so users and the engine's messages
+// Instance, volume and snapshot ids look like EC2's (i-..., vol-..., snap-...) so users and the engine's messages
 // read the same on both providers; 12 random hex digits make collisions negligible.
 var (
 	instanceIDPattern = regexp.MustCompile(`^i-[0-9a-f]{12}$`)
 	volumeIDPattern   = regexp.MustCompile(`^vol-[0-9a-f]{12}$`)
+	snapshotIDPattern = regexp.MustCompile(`^snap-[0-9a-f]{12}$`)
 )
 
 // newID returns prefix followed by 12 random hex digits.

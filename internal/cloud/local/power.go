@@ -148,6 +148,9 @@ func (p *Provider) destroy(ctx context.Context, rec instanceRecord, grace time.D
 	if err := unmountUnder(dir); err != nil {
 		return fmt.Errorf("terminate %s (%s): %w", rec.Alias, rec.ID, err)
 	}
+	if err := p.releaseVolumes(ctx, rec); err != nil {
+		return fmt.Errorf("terminate %s (%s): %w", rec.Alias, rec.ID, err)
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("terminate %s (%s): %w", rec.Alias, rec.ID, err)
 	}

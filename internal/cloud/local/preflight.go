@@ -74,6 +74,7 @@ func (p *Provider) Preflight(ctx context.Context, plan cloud.Plan) error {
 		errs = append(errs, fmt.Errorf("%d instances do not fit a cluster's /24 (at most %d)", total, maxInstancesPerCluster))
 	}
 	errs = append(errs, p.checkPlanVolumes(ctx, plan)...)
+	errs = append(errs, p.checkPlanSnapshots(plan)...)
 	return errors.Join(errs...)
 }
 

@@ -97,10 +97,12 @@ func New(o Options) (*Provider, error) {
 func (p *Provider) Name() string { return "local" }
 
 // Capabilities: the local provider shares /home and volume paths by bind mounts (this kernel has
-// no NFS), its image's login user is admin, and a launch has no size limit because host keys are
-// written straight into each container instead of travelling in size-limited user data.
+// no NFS) and binds each node's copies of snapshots itself, its image's login user is admin, a
+// launch has no size limit because host keys are written straight into each container instead
+// of travelling in size-limited user data, and volumes attached to running instances show up as
+// directories under AttachDir.
 func (p *Provider) Capabilities() cloud.Capabilities {
-	return cloud.Capabilities{SharedFilesystem: true, DefaultLoginUser: defaultLoginUser, HostOnlyNetwork: true}
+	return cloud.Capabilities{SharedFilesystem: true, DefaultLoginUser: defaultLoginUser, HostOnlyNetwork: true, AttachDir: AttachDir}
 }
 
 // StateDir is where the provider keeps clusters and volumes, for messages and cleanup hints.

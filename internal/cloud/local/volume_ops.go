@@ -45,9 +45,9 @@ func (p *Provider) CreateVolume(ctx context.Context, spec cloud.VolumeSpec) (clo
 	return inventory{}.toVolume(r), nil
 }
 
-// AttachVolume checks and records an attachment. Nothing moves: the volume's directory is bound
-// at boot into every node of a cluster created with it among its mounts, so attaching a volume
-// the instance's cluster does not mount is an error saying so, not a silent no-op.
+// AttachVolume checks and records an attachment. A volume the instance's cluster mounts is
+// bound at boot into every node of it, so nothing moves. Any other volume is attached to the
+// instance alone: at once under AttachDir when it runs (attachLive), else at its next boot.
 func (p *Provider) AttachVolume(ctx context.Context, volumeID, instanceID, device string) error {
 	lock, err := p.stateLock(ctx)
 	if err != nil {
@@ -66,13 +66,12 @@ func (p *Provider) AttachVolume(ctx context.Context, volumeID, instanceID, devic
 	if err != nil {
 		return fmt.Errorf("attach volume %s: %w", volumeID, err)
 	}
-	if !mountsVolume(c, volumeID) {
-		return fmt.Errorf("attach volume %s to %s: cluster %s does not mount it; the local provider binds volumes into the nodes at boot, so the cluster must be created with the volume among its mounts",
-			volumeID, instanceID, c.Tag)
-	}
 	inv, err := p.readInventory()
 	if err != nil {
 		return err
+	}
+	if !mountsVolume(c, volumeID) {
+		return p.attachOne(ctx, inv, r, inst, device)
 	}
 	if v := inv.toVolume(r); v.AttachedTo != "" && v.AttachedTo != instanceID && inv.instances[v.AttachedTo].Cluster != c.Tag {
 		return fmt.Errorf("attach volume %s to %s: it is attached to %s", volumeID, instanceID, v.AttachedTo)
@@ -92,6 +91,9 @@ func (p *Provider) DetachVolume(ctx context.Context, volumeID string) error {
 	r, err := p.readVolume(volumeID)
 	if err != nil {
 		return fmt.Errorf("detach: %w", err)
+	}
+	if err := p.detachOne(ctx, r); err != nil {
+		return fmt.Errorf("detach volume %s: %w", volumeID, err)
 	}
 	r.Attachment, r.Detached = nil, true
 	return writeJSON(filepath.Join(p.volumeDir(volumeID), volumeFile), r)
@@ -120,6 +122,11 @@ func (p *Provider) DeleteVolume(ctx context.Context, volumeID string) error {
 	for _, c := range inv.clusters {
 		if mountsVolume(c, volumeID) && inv.hasInsts[c.Tag] {
 			return fmt.Errorf("delete volume %s: it is bound into the instances of cluster %s; terminate them first", volumeID, c.Tag)
+		}
+	}
+	if r.SnapshotID != "" {
+		if err := unmount(filepath.Join(p.volumeDir(volumeID), "data")); err != nil {
+			return fmt.Errorf("delete volume %s: %w", volumeID, err)
 		}
 	}
 	if err := os.RemoveAll(p.volumeDir(volumeID)); err != nil {

@@ -3,10 +3,7 @@ package local
 import (
 	"cmp"
 	"context"
-	"errors"
-	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -35,12 +32,22 @@ type volumeRecord struct {
 	// Detached is set by DetachVolume: the volume then reads as available even though a
 	// cluster's mounts still name it, as the engine expects after a detach.
 	Detached bool `json:"detached,omitempty"`
+	// SnapshotID is the snapshot a copy-on-write volume was created from: its data/ is then an
+	// overlay of the snapshot's files (read-only, below) and the volume's own upper/.
+	SnapshotID string `json:"snapshot_id,omitempty"`
+	// MountPath and ReadOnly say where the instance it was created for binds it (a launch's
+	// volume); DeleteOnTermination removes it with that instance.
+	MountPath           string `json:"mount_path,omitempty"`
+	ReadOnly            bool   `json:"read_only,omitempty"`
+	DeleteOnTermination bool   `json:"delete_on_termination,omitempty"`
 }
 
-// volumeAttachment is the instance and device AttachVolume was given.
+// volumeAttachment is the instance and device AttachVolume was given. Live marks a volume
+// attached while the instance ran (see attachLive): it shows under AttachDir in the instance.
 type volumeAttachment struct {
 	Instance string `json:"instance"`
 	Device   string `json:"device,omitempty"`
+	Live     bool   `json:"live,omitempty"`
 }
 
 // inventory is every cluster and instance record, read once for decisions that span clusters
@@ -80,7 +87,7 @@ func (p *Provider) readInventory() (inventory, error) {
 // into that cluster's nodes) unless it was detached since.
 func (inv inventory) toVolume(r volumeRecord) cloud.Volume {
 	v := cloud.Volume{ID: r.ID, Name: r.Tags[cloud.TagName], SizeGB: r.SizeGB, Zone: r.Zone, State: volumeAvailable,
-		CreateTime: r.CreateTime, Tags: maps.Clone(r.Tags)}
+		CreateTime: r.CreateTime, SnapshotID: r.SnapshotID, Tags: maps.Clone(r.Tags)}
 	if a := r.Attachment; a != nil {
 		if _, ok := inv.instances[a.Instance]; ok {
 			v.State, v.AttachedTo, v.Device = volumeInUse, a.Instance, a.Device
@@ -101,42 +108,26 @@ func (inv inventory) toVolume(r volumeRecord) cloud.Volume {
 
 // readVolume returns a volume's record or an error wrapping cloud.ErrNotFound.
 func (p *Provider) readVolume(id string) (volumeRecord, error) {
-	var r volumeRecord
-	if !volumeIDPattern.MatchString(id) {
-		return r, fmt.Errorf("volume %q: %w", id, cloud.ErrNotFound)
-	}
-	err := readJSON(filepath.Join(p.volumeDir(id), volumeFile), &r)
-	if errors.Is(err, os.ErrNotExist) {
-		return r, fmt.Errorf("volume %s: %w", id, cloud.ErrNotFound)
-	}
-	if err != nil {
-		return r, fmt.Errorf("volume %s: %w", id, err)
-	}
-	return r, nil
+	return readRecord[volumeRecord]("volume", id, volumeIDPattern, func() string {
+		return filepath.Join(p.volumeDir(id), volumeFile)
+	})
 }
 
 // Volumes lists the volumes matching f, sorted by name then id. Unknown ids are simply absent,
 // as on EC2, so Preflight can name them.
 func (p *Provider) Volumes(_ context.Context, f cloud.VolumeFilter) ([]cloud.Volume, error) {
-	entries, err := os.ReadDir(p.volumesDir())
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("list volumes: %w", err)
+	recs, err := p.readVolumes()
+	if err != nil {
+		return nil, err
 	}
 	inv, err := p.readInventory()
 	if err != nil {
 		return nil, err
 	}
 	var out []cloud.Volume
-	for _, e := range entries {
-		if len(f.IDs) > 0 && !slices.Contains(f.IDs, e.Name()) {
+	for _, r := range recs {
+		if len(f.IDs) > 0 && !slices.Contains(f.IDs, r.ID) {
 			continue
-		}
-		r, err := p.readVolume(e.Name())
-		if errors.Is(err, cloud.ErrNotFound) {
-			continue // a directory without a record: not (or no longer) a volume
-		}
-		if err != nil {
-			return nil, err
 		}
 		if v := inv.toVolume(r); matchVolume(v, f) {
 			out = append(out, v)
@@ -157,11 +148,11 @@ func matchVolume(v cloud.Volume, f cloud.VolumeFilter) bool {
 		f.Cluster != "" && v.Tags[cloud.TagCluster] != f.Cluster:
 		return false
 	}
-	for k, want := range f.Tags {
-		got, ok := v.Tags[k]
-		if !ok || (want != "" && got != want) {
-			return false
-		}
-	}
-	return true
+	return matchTags(v.Tags, f.Tags)
+}
+
+// readVolumes returns every volume's record. Directories without one are not (or no longer)
+// volumes and are skipped.
+func (p *Provider) readVolumes() ([]volumeRecord, error) {
+	return readRecords(p.volumesDir(), "volumes", p.readVolume)
 }

@@ -91,8 +91,20 @@ func TestVolumeLifecycle(t *testing.T) {
 	if len(vols) != 1 || vols[0].State != volumeInUse || vols[0].AttachedTo != master.ID {
 		t.Fatalf("mounted volume = %+v, want in use by %s", vols, master.ID)
 	}
-	if err := p.AttachVolume(ctx, other.ID, master.ID, "/dev/sdy"); err == nil || !strings.Contains(err.Error(), "does not mount it") {
-		t.Errorf("attaching a volume the cluster does not mount: %v", err)
+	// A volume the cluster does not mount is attached to the (stopped) master alone, to be bound
+	// under AttachDir at its next boot; it is in use until detached.
+	if err := p.AttachVolume(ctx, other.ID, master.ID, "/dev/sdy"); err != nil {
+		t.Fatalf("attaching a volume the cluster does not mount: %v", err)
+	}
+	if vols, _ := p.Volumes(ctx, cloud.VolumeFilter{IDs: []string{other.ID}}); len(vols) != 1 || vols[0].AttachedTo != master.ID || vols[0].Device != "/dev/sdy" {
+		t.Fatalf("volume attached to one instance = %+v", vols)
+	}
+	if binds, err := p.instanceVolumeBinds(master, clusterRecord{Tag: "demo", Mounts: []cloud.Mount{{Path: "/data", VolumeID: data.ID}}}); err != nil ||
+		len(binds) != 1 || binds[0] != "--bind="+filepath.Join(p.volumeDir(other.ID), "data")+":"+AttachDir+"/"+other.ID {
+		t.Errorf("boot binds of the master: %q %v", binds, err)
+	}
+	if err := p.DetachVolume(ctx, other.ID); err != nil {
+		t.Fatal(err)
 	}
 	if err := p.AttachVolume(ctx, data.ID, "i-000000000000", "/dev/sdz"); !errors.Is(err, cloud.ErrNotFound) {
 		t.Errorf("attaching to a missing instance: %v", err)

@@ -12,7 +12,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 #     and user-data parser for the EC2 user data (deps.sh keeps it from running at this
 #     machine's own boot).
 APT_PACKAGES := systemd-container debootstrap iproute2 openssh-server openssh-client sudo tmux python3-yaml cloud-init
-STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@2026.2.2
+STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: all build deps test-deps test lint bench demo docs clean
 

@@ -19,6 +19,11 @@ import (
 // or not at all while its network is still coming up.
 const dialTimeout = 300 * time.Millisecond
 
+// bannerTimeout bounds the wait for sshd's identification line once connected: sshd forks and
+// re-executes itself for every connection before it sends it, which takes more than a second
+// on a machine loaded with many booting containers.
+const bannerTimeout = 3 * time.Second
+
 // Wait polls until every instance in ids is in state and returns them sorted by alias.
 // Running means usable: sshd sends its identification on PrivateIP:22, the container's systemd
 // finished booting and logins are allowed (units that failed at boot are restarted once, see
@@ -180,7 +185,7 @@ func sshAnswers(ctx context.Context, insts []cloud.Instance) []bool {
 			if conn, err := d.DialContext(ctx, "tcp", netip.AddrPortFrom(ip, 22).String()); err == nil {
 				// Accepting TCP is not enough: sshd must also send its identification line,
 				// or a client connecting right away meets a closed handshake (EOF).
-				_ = conn.SetReadDeadline(time.Now().Add(dialTimeout))
+				_ = conn.SetReadDeadline(time.Now().Add(bannerTimeout))
 				banner := make([]byte, 4)
 				n, _ := io.ReadFull(conn, banner)
 				ok[i] = n == 4 && string(banner) == "SSH-"

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/cloud/ec2"
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/ui"
 	"github.com/clusterctl/clusterctl/plugins"
@@ -36,6 +37,10 @@ type app struct {
 	concurrency int
 
 	cfg *config.Config
+	// warned holds the config warnings shown already; saidRegion is set once the default
+	// region was announced.
+	warned     map[string]bool
+	saidRegion bool
 
 	// Test seams: tests point these at moto and a fixed address; nil means the real thing.
 	apiOptions   []func(*middleware.Stack) error
@@ -119,7 +124,7 @@ func (a *app) loadConfig(ctx context.Context) (*config.Config, error) {
 		return nil, a.noConfig(loc)
 	}
 	a.logger.Debug("loading config", "path", loc.Path)
-	cfg, err := config.Load(config.LoadOptions{Path: loc.Path, Env: &a.env, Catalog: plugins.NewCatalog()})
+	cfg, err := config.Load(loadOptions(loc.Path, a.env))
 	if cfg != nil {
 		a.registerSecrets(cfg)
 	}
@@ -130,14 +135,52 @@ func (a *app) loadConfig(ctx context.Context) (*config.Config, error) {
 	if cfg == nil {
 		return nil, err
 	}
-	for _, w := range cfg.Warnings {
-		a.streams.Status().Warnf("%s", w.Error())
-	}
 	if err != nil {
-		return cfg, err // the problems, with the partly loaded config for commands that report them
+		return cfg, err // the file's or [global]'s problems, with the partly loaded config
 	}
+	a.warnAll(cfg.GlobalWarnings())
 	a.cfg = cfg
 	return cfg, nil
+}
+
+// loadOptions are the options every config load uses: the built-in plugins and the EC2
+// instance types this binary knows.
+func loadOptions(path string, env config.Env) config.LoadOptions {
+	return config.LoadOptions{Path: path, Env: &env, Catalog: plugins.NewCatalog(), InstanceTypes: ec2.KnownInstanceTypes()}
+}
+
+// warnAll shows config warnings as status lines, each once per run however many steps of
+// the command come across it.
+func (a *app) warnAll(warns config.Problems) {
+	for _, w := range warns {
+		text := w.Error()
+		if a.warned[text] {
+			continue
+		}
+		if a.warned == nil {
+			a.warned = map[string]bool{}
+		}
+		a.warned[text] = true
+		a.streams.Status().Warnf("%s", text)
+	}
+}
+
+// template resolves the template a command works on (with its flags' overrides), showing the
+// warnings that concern it; it fails with every problem that stops it.
+func (a *app) template(ctx context.Context, name string, overrides map[string]string) (*config.Config, *config.Template, error) {
+	cfg, err := a.loadConfig(ctx)
+	if err != nil {
+		return cfg, nil, err
+	}
+	tpl, rep, err := cfg.Resolve(name, overrides)
+	if err != nil {
+		return cfg, nil, err
+	}
+	a.warnAll(rep.Warnings)
+	if err := rep.Err(); err != nil {
+		return cfg, nil, err
+	}
+	return cfg, tpl, nil
 }
 
 // registerSecrets hands every credential the config holds to the redactor, so no output or log
@@ -215,17 +258,23 @@ func (a *app) enableDebug() {
 	a.streams.Logger = a.logger
 }
 
-// globalShorthands rewrites StarCluster's global -d (debug), written before the command, to
-// --debug. It is not a persistent shorthand because commands use -d themselves (spothistory
-// --days, loadbalance --dump-stats), as they did in StarCluster.
+// globalShorthands rewrites StarCluster's global short flags, written before the command, to
+// their long forms: -d (debug) and -c FILE (config), as in `clusterctl -c ~/.starcluster/config
+// start -c small tag`. They are not persistent shorthands because commands use -d and -c
+// themselves (spothistory --days, start --cluster-template), as they did in StarCluster.
 func globalShorthands(args []string) []string {
 	out := append([]string(nil), args...)
-	takesValue := map[string]bool{"--config": true, "-r": true, "--region": true, "--output": true}
+	takesValue := map[string]bool{"--config": true, "-r": true, "--region": true, "--output": true, "--concurrency": true}
 	for i := 0; i < len(out); i++ {
 		arg := out[i]
 		switch {
 		case arg == "-d":
 			out[i] = "--debug"
+		case arg == "-c":
+			out[i] = "--config"
+			i++
+		case strings.HasPrefix(arg, "-c") && !strings.HasPrefix(arg, "--"):
+			out[i] = "--config=" + strings.TrimPrefix(strings.TrimPrefix(arg, "-c"), "=")
 		case takesValue[arg]:
 			i++
 		case !strings.HasPrefix(arg, "-") || arg == "--":

@@ -17,26 +17,21 @@ import (
 )
 
 // awsInfo returns the [aws info] settings for commands that need AWS but no template. They work
-// without a config file (the SDK's credential chain), and a config whose templates have problems
-// does not block them: terminating a cluster must never depend on fixing a typo elsewhere.
+// without a config file (the SDK's credential chain), and only problems of [aws info] itself
+// (and of the file or [global]) stop them: terminating a cluster must never depend on fixing
+// a typo in a template.
 func (a *app) awsInfo(ctx context.Context) (config.AWSInfo, error) {
 	cfg, err := a.loadConfig(ctx)
 	var nf *config.NotFoundError
-	var probs config.Problems
 	switch {
 	case err == nil:
+		if probs := cfg.AWSProblems(); len(probs) > 0 {
+			return config.AWSInfo{}, probs
+		}
 		return cfg.AWS, nil
 	case errors.As(err, &nf) && a.configFlag == "":
 		a.logger.Debug("no config file; using the AWS SDK's credential chain")
 		return config.AWSInfo{}, nil
-	case errors.As(err, &probs) && cfg != nil:
-		for _, p := range probs {
-			if p.Section == "aws info" {
-				return config.AWSInfo{}, err
-			}
-		}
-		a.streams.Status().Warnf("the config has problems (see `clusterctl config validate`); continuing with its [aws info]")
-		return cfg.AWS, nil
 	}
 	return config.AWSInfo{}, err
 }
@@ -58,7 +53,12 @@ func (a *app) ec2Provider(ctx context.Context, aws config.AWSInfo) (*ec2.Provide
 	if a.pollInterval > 0 {
 		opts.PollInterval = a.pollInterval
 	}
-	return ec2.New(ctx, opts)
+	p, err := ec2.New(ctx, opts)
+	if err == nil && p.RegionDefaulted() && !a.saidRegion {
+		a.saidRegion = true
+		a.streams.Status().Infof("No region configured: using %s, as StarCluster did (set AWS_REGION_NAME in [aws info], AWS_REGION, or -r to choose).", ec2.DefaultRegion)
+	}
+	return p, err
 }
 
 // provider returns EC2, for commands that need the cloud but name no cluster.

@@ -112,11 +112,8 @@ func runStart(cmd *cobra.Command, a *app, o *startOptions, tag string) error {
 	}
 	var tpl *config.Template
 	if !o.noCreate {
-		cfg, err := a.loadConfig(ctx)
-		if err != nil {
-			return err
-		}
-		if tpl, err = cfg.Template(o.template, overrides); err != nil {
+		var err error
+		if _, tpl, err = a.template(ctx, o.template, overrides); err != nil {
 			return err
 		}
 		if o.keyLocation != "" && tpl.Key != nil {

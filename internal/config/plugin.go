@@ -19,4 +19,8 @@ type PluginCatalog interface {
 	Lookup(setupClass string) (PluginSpec, bool)
 	// Names lists the built-in plugins for error messages.
 	Names() []string
+	// Unshipped recognizes a class path of one of StarCluster's own plugins that clusterctl
+	// does not ship (hadoop.Hadoop), and names it, so the message does not call it
+	// third-party.
+	Unshipped(setupClass string) (string, bool)
 }

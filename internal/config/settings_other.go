@@ -84,8 +84,8 @@ func permissionSchema() Schema {
 	return Schema{Kind: KindPermission,
 		Doc: "An ingress rule for the cluster's security group.",
 		Settings: []Setting{
-			{Name: "ip_protocol", Type: String, Default: "tcp", Choices: []string{"tcp", "udp", "icmp"},
-				Doc: "Protocol."},
+			{Name: "ip_protocol", Aliases: []string{"protocol"}, Type: String, Default: "tcp", Choices: []string{"tcp", "udp", "icmp"},
+				Doc: "Protocol. PROTOCOL, which StarCluster 0.93's template wrote (and StarCluster then ignored), means the same."},
 			{Name: "from_port", Type: Int, Required: true, Example: "80",
 				Doc: "First port (-1 for icmp)."},
 			{Name: "to_port", Type: Int, Required: true, Example: "80",

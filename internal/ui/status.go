@@ -123,6 +123,13 @@ func (st *Status) Donef(format string, args ...any) {
 	st.printLine(paint(st.streams.ColorEnabled(), ansiGreen, symbolOK) + " " + msg)
 }
 
+// Failf prints a failed outcome that took no noticeable time ("✗ config has 2 errors").
+func (st *Status) Failf(format string, args ...any) {
+	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
+	st.log(slog.LevelError, msg)
+	st.printLine(paint(st.streams.ColorEnabled(), ansiRed, symbolFail) + " " + msg)
+}
+
 // printLine prints a whole line above the spinner, which is redrawn right after it.
 func (st *Status) printLine(line string) {
 	st.mu.Lock()

@@ -30,6 +30,8 @@ const (
 	DefaultPollInterval = 5 * time.Second
 	// DefaultParallelism bounds the concurrent per-instance calls (alias tags) after a launch.
 	DefaultParallelism = 16
+	// DefaultRegion is the region used when none is configured anywhere, as in StarCluster.
+	DefaultRegion = "us-east-1"
 	// maxRetryAttempts raises the SDK's standard 3 attempts so that bursts on large clusters
 	// (RequestLimitExceeded throttling) back off and succeed instead of failing a launch.
 	maxRetryAttempts = 8
@@ -69,6 +71,8 @@ type Provider struct {
 	poll     time.Duration
 	parallel int
 	version  string
+	// defaulted is set when no region was configured and DefaultRegion is used.
+	defaulted bool
 }
 
 var _ cloud.Provider = (*Provider)(nil)
@@ -97,8 +101,9 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load aws configuration: %w", err)
 	}
-	if cfg.Region == "" {
-		return nil, fmt.Errorf("no aws region configured: set aws_region_name, AWS_REGION or a profile region")
+	defaulted := cfg.Region == ""
+	if defaulted {
+		cfg.Region = DefaultRegion
 	}
 	client := ec2.NewFromConfig(cfg, func(o *ec2.Options) {
 		if opts.Endpoint != "" {
@@ -106,8 +111,14 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 		}
 		o.APIOptions = append(o.APIOptions, opts.APIOptions...)
 	})
-	return newWithAPI(client, cfg.Region, opts), nil
+	p := newWithAPI(client, cfg.Region, opts)
+	p.defaulted = defaulted
+	return p, nil
 }
+
+// RegionDefaulted reports that no region was configured (flag, [aws info], AWS_REGION, profile)
+// and DefaultRegion is used, so the caller can say so once.
+func (p *Provider) RegionDefaulted() bool { return p.defaulted }
 
 // newWithAPI builds a provider over any ec2API implementation.
 func newWithAPI(api ec2API, region string, opts Options) *Provider {

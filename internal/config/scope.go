@@ -133,7 +133,9 @@ func joinHint(hint, more string) string {
 }
 
 // AWSProblems are the errors of [aws info], which stop every command that talks to EC2.
-func (c *Config) AWSProblems() Problems { return c.problems.inScopes(map[string]bool{"aws info": true}) }
+func (c *Config) AWSProblems() Problems {
+	return c.problems.inScopes(map[string]bool{"aws info": true})
+}
 
 // GlobalWarnings are the warnings about the file itself and [global], which every command
 // shows; a template's own warnings come with Resolve.

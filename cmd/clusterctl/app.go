@@ -32,6 +32,7 @@ type app struct {
 	// global flags
 	configFlag  string
 	region      string
+	refresh     int // start -r: seconds between polls, for this run
 	debug       bool
 	output      string
 	concurrency int
@@ -259,22 +260,28 @@ func (a *app) enableDebug() {
 }
 
 // globalShorthands rewrites StarCluster's global short flags, written before the command, to
-// their long forms: -d (debug) and -c FILE (config), as in `clusterctl -c ~/.starcluster/config
-// start -c small tag`. They are not persistent shorthands because commands use -d and -c
-// themselves (spothistory --days, start --cluster-template), as they did in StarCluster.
+// their long forms: -d (debug), -c FILE (config) and -r REGION (region), as in `clusterctl -c
+// ~/.starcluster/config -r eu-west-1 start -c small -r 10 tag`. They are not persistent
+// shorthands because commands use -d, -c and -r themselves with StarCluster's other meanings
+// (spothistory --days, start --cluster-template and --refresh-interval).
 func globalShorthands(args []string) []string {
 	out := append([]string(nil), args...)
-	takesValue := map[string]bool{"--config": true, "-r": true, "--region": true, "--output": true, "--concurrency": true}
+	long := map[string]string{"c": "--config", "r": "--region"}
+	takesValue := map[string]bool{"--config": true, "--region": true, "--output": true, "--concurrency": true}
 	for i := 0; i < len(out); i++ {
 		arg := out[i]
+		short := ""
+		if len(arg) >= 2 && arg[0] == '-' && arg[1] != '-' {
+			short = arg[1:2]
+		}
 		switch {
 		case arg == "-d":
 			out[i] = "--debug"
-		case arg == "-c":
-			out[i] = "--config"
+		case long[short] != "" && len(arg) == 2:
+			out[i] = long[short]
 			i++
-		case strings.HasPrefix(arg, "-c") && !strings.HasPrefix(arg, "--"):
-			out[i] = "--config=" + strings.TrimPrefix(strings.TrimPrefix(arg, "-c"), "=")
+		case long[short] != "":
+			out[i] = long[short] + "=" + strings.TrimPrefix(arg[2:], "=")
 		case takesValue[arg]:
 			i++
 		case !strings.HasPrefix(arg, "-") || arg == "--":

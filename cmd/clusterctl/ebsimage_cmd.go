@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
+	"github.com/clusterctl/clusterctl/internal/cloud/ec2"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
@@ -20,7 +22,7 @@ rm -f /root/.ssh/id_ed25519 /root/.ssh/id_ed25519.pub /root/.ssh/authorized_keys
 cloud-init clean --logs >/dev/null 2>&1 || true`
 
 func newEBSImageCmd(a *app) *cobra.Command {
-	var description string
+	var description, snapshotDescription string
 	var noReboot, scrub bool
 	cmd := &cobra.Command{
 		Use:     "ebsimage INSTANCE_ID NAME",
@@ -37,6 +39,7 @@ func newEBSImageCmd(a *app) *cobra.Command {
 			from clusterctl either way.`),
 		Example: heredoc.Doc(`
 			clusterctl ebsimage --scrub i-0123456789abcdef0 segway-node-2026-11
+			clusterctl ebsimage -d "segway 2.1 node" -D "segway 2.1 root disk" i-0123456789abcdef0 segway-node
 			clusterctl listimages`),
 		Args: exactArgs(2, "an INSTANCE_ID and an image NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -53,7 +56,8 @@ func newEBSImageCmd(a *app) *cobra.Command {
 					return err
 				}
 			}
-			id, err := p.CreateImage(ctx, args[0], args[1], description, noReboot)
+			id, err := p.CreateImage(ctx, ec2.ImageSpec{InstanceID: args[0], Name: args[1], Description: description,
+				SnapshotDescription: snapshotDescription, NoReboot: noReboot})
 			if err != nil {
 				return err
 			}
@@ -63,6 +67,7 @@ func newEBSImageCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&description, "description", "d", "", "image description")
+	cmd.Flags().StringVarP(&snapshotDescription, "snapshot-description", "D", "", "description of the image's snapshots (kept as their Description tag)")
 	cmd.Flags().BoolVar(&noReboot, "no-reboot", false, "do not reboot the instance (the disk may be inconsistent)")
 	cmd.Flags().BoolVar(&scrub, "scrub", false, "remove cluster keys, host keys and cloud-init state first")
 	return cmd
@@ -92,4 +97,59 @@ func (a *app) scrubInstance(ctx context.Context, id string) error {
 	defer client.Close()
 	_, err = client.RunWith(ctx, scrubScript, remote.RunOpts{Sudo: true})
 	return err
+}
+
+func newRemoveImageCmd(a *app) *cobra.Command {
+	var yes, pretend, keep, force bool
+	cmd := &cobra.Command{
+		Use:     "removeimage IMAGE_ID",
+		Aliases: []string{"ri"},
+		Short:   "Deregister an image made by ebsimage and delete its snapshots",
+		Long: heredoc.Doc(`
+			Deregister an image (AMI) that ebsimage made and delete the EBS snapshots behind
+			it, so they stop costing money. listimages marks clusterctl's images; another
+			image is refused unless --force. -p only says what would be removed; -k keeps
+			the snapshots.`),
+		Example: heredoc.Doc(`
+			clusterctl listimages
+			clusterctl removeimage -p ami-0123456789abcdef0
+			clusterctl removeimage -y ami-0123456789abcdef0`),
+		Args: exactArgs(1, "an IMAGE_ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			p, err := a.ec2Only(ctx)
+			if err != nil {
+				return err
+			}
+			images, err := p.Images(ctx, ec2.ImageFilter{IDs: args})
+			if err != nil {
+				return err
+			}
+			if len(images) == 0 {
+				return &notFoundError{msg: "no image " + args[0]}
+			}
+			im := images[0]
+			what := fmt.Sprintf("image %s (%s)", im.ID, im.Name)
+			if !keep && len(im.Snapshots) > 0 {
+				what += " and its snapshots " + strings.Join(im.Snapshots, ", ")
+			}
+			if pretend {
+				a.streams.Status().Infof("Would remove %s (-p: nothing removed).", what)
+				return nil
+			}
+			if err := confirmed(a, yes, "Remove "+what+"?"); err != nil {
+				return err
+			}
+			if _, err := p.RemoveImage(ctx, im.ID, keep, force); err != nil {
+				return err
+			}
+			a.streams.Status().Donef("removed %s", what)
+			return nil
+		},
+	}
+	addConfirmFlags(cmd, &yes)
+	cmd.Flags().BoolVarP(&pretend, "pretend", "p", false, "say what would be removed, remove nothing")
+	cmd.Flags().BoolVarP(&keep, "keep-image-data", "k", false, "keep the image's snapshots")
+	cmd.Flags().BoolVar(&force, "force", false, "remove an image clusterctl did not make")
+	return cmd
 }

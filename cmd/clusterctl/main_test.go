@@ -195,7 +195,9 @@ func TestGlobalShorthands(t *testing.T) {
 	cases := map[string]string{
 		"-d config validate":                "--debug config validate",
 		"--config x -d spothistory -d 3 m5": "--config x --debug spothistory -d 3 m5",
-		"-r -d start x":                     "-r -d start x",
+		"-r -d start x":                     "--region -d start x",
+		"-r eu-west-1 start -r 10 x":        "--region eu-west-1 start -r 10 x",
+		"-reu-west-1 lz":                    "--region=eu-west-1 lz",
 		"spothistory -d 7 m5.large":         "spothistory -d 7 m5.large",
 		"--output=json -d listclusters -d":  "--output=json --debug listclusters -d",
 		"-c ~/sc start -c small tag":        "--config ~/sc start -c small tag",

@@ -50,6 +50,8 @@ type awsEnv struct {
 	extra   []func(*middleware.Stack) error
 	ip      func(context.Context) (netip.Addr, error)
 	timeout time.Duration // wait timeout; 0 means 20 s
+	// seams run after the moto wiring, so a test can look at or adjust the app.
+	seams []func(*app)
 }
 
 const testImage = mototest.ImageAMD64
@@ -128,6 +130,9 @@ func (e *awsEnv) cli(args ...string) cliResult {
 		}
 		a.publicIP = e.ip
 		a.localStateDir = e.home // no local clusters of this machine leak into EC2 listings
+		for _, s := range e.seams {
+			s(a)
+		}
 	})
 	return cliResult{code: code, out: out.String(), errOut: errOut.String()}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -50,15 +51,28 @@ func (a *app) ec2Provider(ctx context.Context, aws config.AWSInfo) (*ec2.Provide
 	if a.apiOptions != nil {
 		opts.APIOptions = a.apiOptions
 	}
-	if a.pollInterval > 0 {
-		opts.PollInterval = a.pollInterval
-	}
+	opts.PollInterval = a.refreshInterval(ctx)
 	p, err := ec2.New(ctx, opts)
 	if err == nil && p.RegionDefaulted() && !a.saidRegion {
 		a.saidRegion = true
 		a.streams.Status().Infof("No region configured: using %s, as StarCluster did (set AWS_REGION_NAME in [aws info], AWS_REGION, or -r to choose).", ec2.DefaultRegion)
 	}
 	return p, err
+}
+
+// refreshInterval is how often EC2 is polled while waiting: the tests' interval, start -r,
+// REFRESH_INTERVAL in [global], else the provider's default (0).
+func (a *app) refreshInterval(ctx context.Context) time.Duration {
+	switch {
+	case a.pollInterval > 0:
+		return a.pollInterval
+	case a.refresh > 0:
+		return time.Duration(a.refresh) * time.Second
+	}
+	if cfg, err := a.loadConfig(ctx); err == nil && cfg.Global.RefreshInterval > 0 {
+		return time.Duration(cfg.Global.RefreshInterval) * time.Second
+	}
+	return 0
 }
 
 // provider returns EC2, for commands that need the cloud but name no cluster.

@@ -27,8 +27,8 @@ func newRootCmd(a *app) *cobra.Command {
 	}
 	root.SetVersionTemplate("clusterctl {{.Version}}\n")
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.configFlag, "config", "", "config file (default: $CLUSTERCTL_CONFIG, $STARCLUSTER_CONFIG, ~/.clusterctl/config, ~/.starcluster/config)")
-	pf.StringVarP(&a.region, "region", "r", "", "AWS region (default: AWS_REGION_NAME in [aws info], else the AWS SDK's)")
+	pf.StringVar(&a.configFlag, "config", "", "config file (default: $CLUSTERCTL_CONFIG, $STARCLUSTER_CONFIG, ~/.clusterctl/config, ~/.starcluster/config); -c before the command works too")
+	pf.StringVar(&a.region, "region", "", "AWS region (default: AWS_REGION_NAME in [aws info], else the AWS SDK's, else us-east-1); -r before the command works too")
 	pf.BoolVar(&a.debug, "debug", false, "print debug messages on stderr too (they always go to the log file); -d before the command works too")
 	pf.StringVar(&a.output, "output", "text", "output format: text or json")
 	pf.IntVar(&a.concurrency, "concurrency", 32, "nodes worked on at once in per-node steps")
@@ -49,7 +49,8 @@ func newRootCmd(a *app) *cobra.Command {
 		newCreateVolumeCmd(a), newListVolumesCmd(a), newRemoveVolumeCmd(a), newSpotHistoryCmd(a),
 		newListRegionsCmd(a), newListZonesCmd(a), newListImagesCmd(a), newListPublicCmd(a), newShowConsoleCmd(a),
 		newSSHMasterCmd(a), newSSHNodeCmd(a), newSSHInstanceCmd(a), newPutCmd(a), newGetCmd(a),
-		newAddNodeCmd(a), newRemoveNodeCmd(a), newRestartCmd(a), newRunPluginCmd(a), newImageCmd(a), newLoadBalanceCmd(a), newEBSImageCmd(a))
+		newAddNodeCmd(a), newRemoveNodeCmd(a), newRestartCmd(a), newRunPluginCmd(a), newImageCmd(a), newLoadBalanceCmd(a), newEBSImageCmd(a),
+		newResizeVolumeCmd(a), newRemoveImageCmd(a))
 	root.CompletionOptions.HiddenDefaultCmd = false
 	return root
 }

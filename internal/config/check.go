@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 )
@@ -192,7 +193,7 @@ func (l *loader) plugin(rs *rawSection) *Plugin {
 			l.problem(Problem{Pos: v.Pos, Section: label, Key: k, Msg: msg})
 			continue
 		}
-		p.Params[st.Name] = val
+		p.Params[st.Name] = l.relativeToFile(st, val, v.Pos)
 	}
 	for _, st := range spec.Params {
 		if _, set := p.Params[st.Name]; set {
@@ -207,10 +208,48 @@ func (l *loader) plugin(rs *rawSection) *Plugin {
 			p.Params[st.Name], _ = parseValue(st, st.Default, l.env)
 		}
 	}
+	if len(l.probs) == before && spec.Check != nil {
+		issues := spec.Check(p.Params)
+		for _, k := range sortedKeys(issues) {
+			pos := rs.Pos
+			if v, ok := params.Keys[k]; ok {
+				pos = v.Pos
+			}
+			l.problem(Problem{Pos: pos, Section: label, Key: k, Msg: issues[k]})
+		}
+	}
 	if len(l.probs) > before {
 		return nil
 	}
 	return p
+}
+
+// relativeToFile makes the relative paths of a plugin parameter relative to the directory of
+// the config file that wrote them (as INCLUDE is), not to wherever clusterctl runs.
+func (l *loader) relativeToFile(st Setting, val any, pos Pos) any {
+	dir := ""
+	for _, f := range l.files {
+		if l.show(f) == pos.File {
+			dir = filepath.Dir(f)
+		}
+	}
+	abs := func(p string) string {
+		if dir == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	switch st.Type {
+	case Path:
+		return abs(val.(string))
+	case PathList:
+		items := val.([]string)
+		for i := range items {
+			items[i] = abs(items[i])
+		}
+		return items
+	}
+	return val
 }
 
 // unknownPlugin explains a SETUP_CLASS that names no built-in plugin: one of StarCluster's own

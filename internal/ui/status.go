@@ -65,6 +65,7 @@ type Step struct {
 	total   int
 	counted bool
 	ended   bool
+	detail  string
 }
 
 // Start begins a step and shows it: a spinner line on a terminal, "• name ..." otherwise.
@@ -147,6 +148,15 @@ func (sp *Step) Count(done, total int) {
 	sp.st.mu.Lock()
 	defer sp.st.mu.Unlock()
 	sp.done, sp.total, sp.counted = done, total, true
+}
+
+// Detail shows text after the step on a terminal's spinner line (the last line of a plugin's
+// output, say) until the next call; without a terminal it shows nothing, the debug log having
+// the whole output.
+func (sp *Step) Detail(text string) {
+	sp.st.mu.Lock()
+	defer sp.st.mu.Unlock()
+	sp.detail = strings.TrimSpace(text)
 }
 
 // SetUnit changes the counter's unit word ("nodes" by default), such as "volumes".

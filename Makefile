@@ -3,11 +3,16 @@ GO       ?= go
 BIN      := bin/clusterctl
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
-# Packages the tests and the demo need; scripts/deps.sh installs the missing ones.
-APT_PACKAGES := openssh-server openssh-client sudo iproute2
+# Debian/Ubuntu packages the tests and the demo need; scripts/deps.sh installs the missing ones
+# (a dpkg-query check first, so a second run does not call apt). What each is for:
+#   systemd-container, debootstrap, iproute2: local clusters (nspawn containers, their image,
+#     bridges); openssh-server, openssh-client, sudo: the SSH tests against a real sshd and
+#     the system ssh client; tmux: the tmux plugin's test; curl: the EC2 boot script's test;
+#     python3-yaml: parsing the EC2 cloud-config as cloud-init does.
+APT_PACKAGES := systemd-container debootstrap iproute2 openssh-server openssh-client sudo tmux curl python3-yaml
 STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@2026.2.2
 
-.PHONY: all build deps test lint bench demo docs clean
+.PHONY: all build deps test-deps test lint bench demo docs clean
 
 all: build
 
@@ -17,16 +22,26 @@ build:
 deps:
 	@scripts/deps.sh $(APT_PACKAGES)
 
-test: deps
+# The tests also need moto's EC2 server (not a distribution package: checked, not installed).
+test-deps:
+	@scripts/deps.sh --moto $(APT_PACKAGES)
+
+# Every test, through tools/testreport: one line per package, the output of failures, the reason
+# of every skip, and a last line `N passed, N failed, N skipped`. A skip fails the run unless
+# .ci/allowed-skips lists it with a reason. The raw `go test -json` stream is kept in TEST_LOG.
+TEST_LOG ?= bin/test-events.json
+test: test-deps
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 25m ./...
+	@mkdir -p $(dir $(TEST_LOG))
+	$(GO) run ./tools/testreport -allowed .ci/allowed-skips -json-log $(TEST_LOG) -- \
+		$(GO) test -json -count=1 -timeout 25m ./...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-bench: deps
+bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./...
 
 # The main job on the embedded default: a 3-node Grid Engine cluster of local containers

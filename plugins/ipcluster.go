@@ -117,10 +117,10 @@ func (p *ipCluster) OnAddNode(ctx context.Context, c *setup.Cluster, nodes []*se
 	return p.engines(ctx, c, nodes, cpus, false)
 }
 
-// OnRemoveNode stops the engines of nodes about to go, so the controller sees them leave
-// instead of waiting for missed heartbeats.
+// OnRemoveNode stops the engines of nodes about to go and waits until the controller has
+// forgotten them (see removeEngines).
 func (p *ipCluster) OnRemoveNode(ctx context.Context, c *setup.Cluster, nodes []*setup.Node) error {
-	return stopEngines(ctx, c, nodes)
+	return removeEngines(ctx, c, nodes)
 }
 
 // OnShutdown stops the engines, the controller and the notebook before the cluster stops.

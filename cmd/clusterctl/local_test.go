@@ -8,12 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clusterctl/clusterctl/internal/testenv"
 	"github.com/clusterctl/clusterctl/internal/ui"
 )
 
-// localImageDir is the machine-wide image cache the local tests share, so the debian-12 image
-// is built once per machine (about 80 s), not once per test.
-const localImageDir = "/var/lib/clusterctl/images"
+// localImageDir is the image cache every package's local tests share, so the debian-12 image is
+// built once per machine (about 80 s), not once per test; see testenv.ImageDir.
+var localImageDir = testenv.ImageDir()
 
 // localEnv is a home, a config and a private local-provider state directory for one test.
 type localEnv struct {

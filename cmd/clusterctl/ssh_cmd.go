@@ -235,6 +235,11 @@ func (a *app) instanceAccess(ctx context.Context, p cloud.Provider, in cloud.Ins
 	}
 	if user == "" {
 		user = p.Capabilities().DefaultLoginUser
+		if g, ok := p.(cloud.LoginGuesser); ok && in.ImageID != "" {
+			if guessed, err := g.GuessLoginUser(ctx, in.ImageID); err == nil {
+				user = guessed
+			}
+		}
 	}
 	kh := remote.NewKnownHosts(a.env.Home + "/.clusterctl/known_hosts/_instances")
 	opts := remote.Options{KeyFile: key, KnownHosts: kh, TrustOnFirstUse: tofu, OnPin: func(n remote.PinNotice) {

@@ -153,3 +153,19 @@ var (
 // DefaultWaitTimeout bounds how long a provider waits for instances to reach a state when the
 // caller's context has no deadline of its own.
 const DefaultWaitTimeout = 15 * time.Minute
+
+// Diagnoser is implemented by providers that can say why an instance does not answer: the end of
+// its console, or how far its boot got. The engine adds it to a failed wait for SSH, so a node
+// that refuses logins is explained instead of reported as a closed handshake.
+type Diagnoser interface {
+	// Diagnose describes the instance's state in a line or a few; "" when there is nothing to say.
+	Diagnose(ctx context.Context, tag, instanceID string) string
+}
+
+// LoginGuesser is implemented by providers whose images differ in the user they accept SSH
+// logins for (EC2: admin on Debian, ubuntu on Ubuntu, ec2-user on Amazon Linux). The engine asks
+// it when a template sets no LOGIN_USER, and records the answer with the cluster.
+type LoginGuesser interface {
+	// GuessLoginUser names the login user of an image, from what the image says of itself.
+	GuessLoginUser(ctx context.Context, imageID string) (string, error)
+}

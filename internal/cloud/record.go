@@ -13,6 +13,10 @@ import (
 // MaxTagValue is EC2's limit on a tag value; recorded templates are chunked to fit it.
 const MaxTagValue = 256
 
+// MaxRecordTags is how many tags a recorded template may take: EC2 allows 50 tags per resource,
+// and the security group carries a few of its own (cluster, Name, a lease) besides the record.
+const MaxRecordTags = 40
+
 // EncodeRecord compresses a recorded template and splits it into tag values of at most
 // MaxTagValue characters under TagTemplate, TagTemplate-1, TagTemplate-2, ... Compression keeps
 // a typical template within a handful of tags, well under EC2's 50 tags per resource.

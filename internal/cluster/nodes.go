@@ -57,7 +57,7 @@ func (e *Engine) AddNodes(ctx context.Context, tag string, o AddOptions, so Setu
 			return nil, err
 		}
 		plan := Plan{Tag: tag, Record: rec}
-		if _, err := e.launch(ctx, cl, plan, []Group{g}, cloud.BootConfig{LoginUser: rec.LoginUser, AuthorizedKeys: acc.userKeys()}); err != nil {
+		if _, err := e.launch(ctx, cl, plan, []Group{g}, rec.bootConfig(acc.userKeys())); err != nil {
 			return nil, err
 		}
 	}

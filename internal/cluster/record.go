@@ -45,6 +45,15 @@ type Record struct {
 	Volumes         []RecordVolume        `json:"volumes,omitempty"`
 	Plugins         []RecordPlugin        `json:"plugins,omitempty"`
 	Rules           []cloud.Rule          `json:"rules,omitempty"`
+	// BootScripts are the USERDATA_SCRIPTS, content included, so every instance launched
+	// later (addnode, loadbalance, start -x) runs them too, from any machine.
+	BootScripts []RecordScript `json:"boot_scripts,omitempty"`
+}
+
+// RecordScript is a boot script as recorded: text, so the record compresses well.
+type RecordScript struct {
+	Name    string `json:"name"`
+	Content string `json:"content"`
 }
 
 // RecordVolume is a volume the master attaches and shares.
@@ -99,6 +108,32 @@ func sshRules(cidrs []string) []cloud.Rule {
 		out = append(out, cloud.Rule{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDR: c})
 	}
 	return out
+}
+
+// bootConfig is what an instance launched for this cluster gets at first boot: the login user,
+// the user's public keys and the recorded boot scripts.
+func (r Record) bootConfig(authorizedKeys []string) cloud.BootConfig {
+	b := cloud.BootConfig{LoginUser: r.LoginUser, AuthorizedKeys: authorizedKeys}
+	for _, s := range r.BootScripts {
+		b.Scripts = append(b.Scripts, cloud.BootScript{Name: s.Name, Content: []byte(s.Content)})
+	}
+	return b
+}
+
+// checkRecordSize refuses a record too large to be stored with the cluster (EC2 tags), before
+// anything is created. Boot scripts are what makes a record large.
+func checkRecordSize(r Record) error {
+	n := len(cloud.EncodeRecord(r.Encode()))
+	if n <= cloud.MaxRecordTags {
+		return nil
+	}
+	size := 0
+	for _, s := range r.BootScripts {
+		size += len(s.Content)
+	}
+	return fmt.Errorf("the template does not fit in the %d tags clusterctl records a cluster in (it needs %d): "+
+		"USERDATA_SCRIPTS (%d bytes) are recorded with the cluster so that nodes added later run them too; "+
+		"shorten them, or have a short script fetch the rest", cloud.MaxRecordTags, n, size)
 }
 
 // Encode is the record's compact JSON.

@@ -64,6 +64,9 @@ func (e *Engine) openSession(ctx context.Context, tag string, o SetupOptions) (*
 	if pub, err := AuthorizedKey(acc.KeyFile); err == nil && pub != "" {
 		c.UserKeys = []string{pub}
 	}
+	if d, ok := e.Provider.(cloud.Diagnoser); ok {
+		c.Diagnose = func(ctx context.Context, n *setup.Node) string { return d.Diagnose(ctx, tag, n.ID) }
+	}
 	for _, in := range acc.Instances {
 		if in.State != cloud.StateRunning {
 			continue

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
@@ -78,10 +79,22 @@ func (e *Engine) Start(ctx context.Context, o StartOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, s := range boot.Scripts {
+		rec.BootScripts = append(rec.BootScripts, RecordScript{Name: s.Name, Content: string(s.Content)})
+	}
+	if err := checkRecordSize(rec); err != nil {
+		return nil, err
+	}
 	if err := e.step(ctx, "pre-flight checks", func(ctx context.Context, _ *ui.Step) error {
 		return e.Provider.Preflight(ctx, cloudPlan(plan, boot, keyFile(t)))
 	}); err != nil {
 		return nil, err
+	}
+	if rec.LoginUser == "" {
+		if rec.LoginUser, err = e.guessLoginUser(ctx, plan); err != nil {
+			return nil, err
+		}
+		plan.Record.LoginUser = rec.LoginUser
 	}
 	if o.DryRun || o.ValidateOnly {
 		return &Result{Plan: plan}, nil
@@ -137,15 +150,15 @@ func (e *Engine) resume(ctx context.Context, o StartOptions) (*Result, error) {
 			return nil, e.partial(ctx, tag, err)
 		}
 	}
-	boot := cloud.BootConfig{LoginUser: rec.LoginUser}
+	var keys []string
 	if kf := o.Setup.keyFile(rec.KeyName); kf != "" {
 		if pub, err := AuthorizedKey(kf); err == nil && pub != "" {
-			boot.AuthorizedKeys = []string{pub}
+			keys = []string{pub}
 		}
 	} else if pub, err := AuthorizedKey(ClusterKeyPath(e.StateDir, tag)); err == nil && pub != "" {
-		boot.AuthorizedKeys = []string{pub}
+		keys = []string{pub}
 	}
-	res, err := e.launch(ctx, cl, plan, plan.Missing(existing), boot)
+	res, err := e.launch(ctx, cl, plan, plan.Missing(existing), rec.bootConfig(keys))
 	if err != nil {
 		return nil, e.partial(ctx, tag, err)
 	}
@@ -387,6 +400,41 @@ func VolumeDevice(vols []RecordVolume, i int) string {
 		return free[k]
 	}
 	return ""
+}
+
+// guessLoginUser asks the provider which user the plan's images accept logins for, when the
+// template names none (LOGIN_USER). Images that disagree cannot share one login user.
+func (e *Engine) guessLoginUser(ctx context.Context, p Plan) (string, error) {
+	g, ok := e.Provider.(cloud.LoginGuesser)
+	if !ok {
+		return "", nil // the provider's default (Capabilities) applies
+	}
+	users := map[string]string{} // user -> an image that has it
+	asked := map[string]bool{}
+	for _, grp := range p.Groups {
+		if asked[grp.Image] {
+			continue
+		}
+		asked[grp.Image] = true
+		u, err := g.GuessLoginUser(ctx, grp.Image)
+		if err != nil {
+			return "", fmt.Errorf("login user of image %s: %w", grp.Image, err)
+		}
+		users[u] = grp.Image
+	}
+	if len(users) > 1 {
+		var parts []string
+		for u, img := range users {
+			parts = append(parts, img+" logs in as "+u)
+		}
+		sort.Strings(parts)
+		return "", fmt.Errorf("the cluster's images have different login users (%s): set LOGIN_USER in the template", strings.Join(parts, ", "))
+	}
+	for u := range users {
+		e.log().Info("login user guessed from the image", "user", u)
+		return u, nil
+	}
+	return "", nil
 }
 
 // keyFile is the template's private key path, or "".

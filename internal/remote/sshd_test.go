@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -44,13 +43,7 @@ func userDir(t *testing.T, s *sshdtest.Server) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	u, err := user.Lookup(s.User)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	if err := os.Chown(dir, uid, gid); err != nil {
+	if err := os.Chown(dir, s.UID, s.GID); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -127,7 +120,6 @@ func TestSSHDUploadThroughSudoAndOwner(t *testing.T) {
 		{name: "forced sudo", path: filepath.Join(own, "forced.txt"), opts: remote.FileOpts{Sudo: true},
 			wantUID: "0", mode: 0o644},
 	}
-	u, _ := user.Lookup(sshdtest.User)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, content := range []string{"first version\n", "second version\n"} {
@@ -151,7 +143,7 @@ func TestSSHDUploadThroughSudoAndOwner(t *testing.T) {
 			uid := strconv.Itoa(int(st.Sys().(*syscall.Stat_t).Uid))
 			want := tt.wantUID
 			if want == "user" {
-				want = u.Uid
+				want = strconv.Itoa(s.UID)
 			}
 			if uid != want || st.Mode().Perm() != tt.mode {
 				t.Errorf("owner %s mode %o, want %s %o", uid, st.Mode().Perm(), want, tt.mode)

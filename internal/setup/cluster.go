@@ -70,6 +70,10 @@ type Cluster struct {
 	// files for the user.
 	LocalDir string
 
+	// Diagnose, when set, says why a node does not answer (its console, its boot state); a
+	// failed wait for SSH carries it.
+	Diagnose func(ctx context.Context, n *Node) string
+
 	Pool        *remote.Pool
 	Concurrency int
 	Status      *ui.Status

@@ -3,9 +3,13 @@ package setup
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
+
+// diagnoseTimeout bounds asking the provider why a node does not answer.
+const diagnoseTimeout = 20 * time.Second
 
 // waitSSH connects to every node (retrying while it boots); later steps reuse the connections.
 type waitSSH struct{}
@@ -18,6 +22,13 @@ func (waitSSH) Run(ctx context.Context, c *Cluster) error {
 func addWaitSSH(ctx context.Context, c *Cluster, nodes []*Node) error {
 	return c.ForEach(ctx, "wait for SSH", nodes, func(ctx context.Context, n *Node) error {
 		_, err := c.Client(ctx, n)
+		if err != nil && c.Diagnose != nil && ctx.Err() == nil {
+			dctx, cancel := context.WithTimeout(ctx, diagnoseTimeout)
+			defer cancel()
+			if why := c.Diagnose(dctx, n); why != "" {
+				return fmt.Errorf("%w; %s: %s", err, n.Alias, why)
+			}
+		}
 		return err
 	})
 }

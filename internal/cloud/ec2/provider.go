@@ -148,7 +148,7 @@ func (p *Provider) Region() string { return p.region }
 const MaxLaunchBatch = 100
 
 func (p *Provider) Capabilities() cloud.Capabilities {
-	return cloud.Capabilities{SharedFilesystem: false, DefaultLoginUser: "admin", MaxLaunchBatch: MaxLaunchBatch}
+	return cloud.Capabilities{SharedFilesystem: false, DefaultLoginUser: defaultLoginUser, MaxLaunchBatch: MaxLaunchBatch}
 }
 
 // EndpointFromRegionHost maps StarCluster's [aws info] settings AWS_REGION_HOST, AWS_PORT,

@@ -127,3 +127,20 @@ func (p *Provider) ConsoleOutput(ctx context.Context, instanceID string) (string
 	}
 	return string(text), nil
 }
+
+// Diagnose is the end of the instance's console output, where cloud-init and the boot scripts
+// report what failed.
+func (p *Provider) Diagnose(ctx context.Context, _, instanceID string) string {
+	out, err := p.ConsoleOutput(ctx, instanceID)
+	if err != nil {
+		return "console output unavailable: " + err.Error()
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) == 1 && lines[0] == "" {
+		return "its console shows nothing yet (EC2 publishes console output a few minutes after boot)"
+	}
+	if len(lines) > 5 {
+		lines = lines[len(lines)-5:]
+	}
+	return "console: " + strings.Join(lines, " | ")
+}

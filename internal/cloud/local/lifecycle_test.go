@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -78,6 +79,57 @@ func TestClusterLifecycle(t *testing.T) {
 		out, _ := tc.run(t, "master", "timeout 60 systemctl is-system-running --wait; systemctl --failed --no-legend --plain")
 		if out != "running" {
 			t.Errorf("master is not cleanly up:\n%s", out)
+		}
+	})
+
+	t.Run("each container has cgroups of its own", func(t *testing.T) {
+		roots, err := processHierarchies()
+		if err != nil || len(roots) == 0 {
+			t.Fatalf("process hierarchies %v, %v", roots, err)
+		}
+		for _, in := range tc.insts {
+			machine := machineName(in.ID)
+			inits := containerProcesses(containerUUID(machine))
+			if len(inits) != 1 {
+				t.Fatalf("%s: container init processes %v", in.Alias, inits)
+			}
+			data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", inits[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Every process-tracking hierarchy (name=systemd, unified) puts it in its own tree.
+			want := "/" + cgroupParent + "/" + machine + "/payload"
+			for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+				parts := strings.SplitN(line, ":", 3)
+				if len(parts) == 3 && (parts[1] == "name=systemd" || parts[1] == "") && !strings.HasPrefix(parts[2], want) {
+					t.Errorf("%s: init in cgroup %q, want under %s", in.Alias, line, want)
+				}
+			}
+		}
+	})
+
+	t.Run("a node that refuses logins is not running and says why", func(t *testing.T) {
+		n := tc.instance(t, "node002")
+		rec, err := p.findInstance(n.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.inContainer(ctx, rec.PID, "touch", "/run/nologin"); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if _, err := p.inContainer(ctx, rec.PID, "rm", "-f", "/run/nologin"); err != nil {
+				t.Fatal(err)
+			}
+		}()
+		if why := p.Diagnose(ctx, "lifecycle", n.ID); !strings.Contains(why, "/run/nologin refuses logins") {
+			t.Errorf("Diagnose = %q", why)
+		}
+		short, cancel := context.WithTimeout(ctx, 8*time.Second) // several rounds, even on a busy machine
+		defer cancel()
+		_, err = p.Wait(short, "lifecycle", []string{n.ID}, cloud.StateRunning)
+		if err == nil || !strings.Contains(err.Error(), n.ID+" (not usable (systemd running; /run/nologin refuses logins))") {
+			t.Errorf("Wait on a node refusing logins: %v", err)
 		}
 	})
 
@@ -211,6 +263,12 @@ func assertNothingLeft(t *testing.T, p *Provider, tag, bridge string, ids []stri
 		}
 		if orphans := containerProcesses(containerUUID(id)); len(orphans) > 0 {
 			t.Errorf("container of %s still runs: %v", id, orphans)
+		}
+		roots, _ := processHierarchies()
+		for _, root := range roots {
+			if _, err := os.Stat(filepath.Join(root, cgroupParent, machineName(id))); !os.IsNotExist(err) {
+				t.Errorf("cgroup of %s left in %s: %v", id, root, err)
+			}
 		}
 	}
 	if mps, err := mountsUnder(p.stateDir); err != nil || len(mps) > 0 {

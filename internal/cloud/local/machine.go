@@ -61,7 +61,16 @@ func (p *Provider) spawn(rec instanceRecord, args []string) (int, error) {
 	}
 	defer devnull.Close()
 	fmt.Fprintf(console, "\n=== clusterctl: booting %s (%s) at %s\n", rec.ID, rec.Alias, time.Now().UTC().Format(time.RFC3339))
-	x := exec.Command("systemd-nspawn", args...)
+	machine := machineName(rec.ID)
+	if err := removeContainerCgroups(machine); err != nil { // a previous boot's, if it died
+		return 0, fmt.Errorf("boot %s: %w", rec.ID, err)
+	}
+	procs, err := containerCgroups(machine)
+	if err != nil {
+		return 0, fmt.Errorf("boot %s: %w", rec.ID, err)
+	}
+	name, wrapped := cgroupWrapper(procs, "systemd-nspawn", args)
+	x := exec.Command(name, wrapped...)
 	x.Stdin, x.Stdout, x.Stderr = devnull, console, console
 	x.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	line := command{name: "systemd-nspawn", args: args}.String()
@@ -133,7 +142,7 @@ func stopProcess(ctx context.Context, pid int, machine string, grace time.Durati
 	uuid := containerUUID(machine)
 	orphans := containerProcesses(uuid)
 	if len(orphans) == 0 {
-		return nil
+		return removeContainerCgroups(machine)
 	}
 	for _, o := range orphans {
 		_ = syscall.Kill(o, syscall.SIGKILL)
@@ -141,7 +150,7 @@ func stopProcess(ctx context.Context, pid int, machine string, grace time.Durati
 	if !waitGone(context.WithoutCancel(ctx), func() bool { return len(containerProcesses(uuid)) > 0 }, killWait) {
 		return fmt.Errorf("container %s (init %v) still runs after SIGKILL", machine, orphans)
 	}
-	return nil
+	return removeContainerCgroups(machine)
 }
 
 // containerUUID is the UUID nspawn gives the instance's container, derived from its machine

@@ -1,6 +1,10 @@
 package local
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -58,5 +62,75 @@ func TestParseMountInfo(t *testing.T) {
 	}
 	if u := unescapeMount(`a\134b\011`); u != "a\\b\t" {
 		t.Errorf("unescape = %q", u)
+	}
+}
+
+func TestParseProcessHierarchies(t *testing.T) {
+	tests := []struct {
+		name, mountinfo string
+		want            []string
+	}{
+		{name: "hybrid", mountinfo: `25 30 0:23 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755
+26 25 0:24 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+27 25 0:25 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+28 25 0:26 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw`,
+			want: []string{"/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"}},
+		{name: "unified only", mountinfo: `35 30 0:30 / /sys/fs/cgroup rw,nosuid shared:9 - cgroup2 cgroup2 rw,nsdelegate`,
+			want: []string{"/sys/fs/cgroup"}},
+		{name: "legacy without a systemd hierarchy", mountinfo: `26 25 0:24 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := parseProcessHierarchies(tt.mountinfo); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestCgroupWrapper runs the wrapper for real with files standing in for cgroup.procs: the
+// wrapped command runs with the same pid the shell wrote.
+func TestCgroupWrapper(t *testing.T) {
+	dir := t.TempDir()
+	procs := []string{filepath.Join(dir, "a procs"), filepath.Join(dir, "b")}
+	name, args := cgroupWrapper(procs, "sh", []string{"-c", "echo $$"})
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range procs {
+		data, err := os.ReadFile(p)
+		if err != nil || string(data) != string(out) {
+			t.Errorf("%s holds %q (%v), the command printed pid %q", p, data, err, out)
+		}
+	}
+	if n, a := cgroupWrapper(nil, "x", []string{"y"}); n != "x" || len(a) != 1 {
+		t.Errorf("without cgroups the command is run as it is: %s %v", n, a)
+	}
+}
+
+func TestParseBootState(t *testing.T) {
+	tests := []struct {
+		name, out            string
+		want                 bootState
+		usable, stillBooting bool
+	}{
+		{name: "running", out: "running\n--\n--\n", want: bootState{System: "running"}, usable: true},
+		{name: "starting", out: "starting\n--\n--\nnologin\n", want: bootState{System: "starting", NoLogin: true}, stillBooting: true},
+		{name: "degraded, logins refused", out: "degraded\n--\nsystemd-user-sessions.service\n--\nnologin\n",
+			want: bootState{System: "degraded", Failed: []string{"systemd-user-sessions.service"}, NoLogin: true}},
+		{name: "degraded, logins allowed", out: "degraded\n--\nexim4.service\n--\n",
+			want: bootState{System: "degraded", Failed: []string{"exim4.service"}}, usable: true},
+		{name: "a unit name that is not one is dropped", out: "degraded\n--\n$(reboot)\nx.service\n--\n",
+			want: bootState{System: "degraded", Failed: []string{"x.service"}}, usable: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := parseBootState(tt.out)
+			if !reflect.DeepEqual(got, tt.want) || got.usable() != tt.usable || got.booting() != tt.stillBooting {
+				t.Errorf("got %+v usable %v booting %v; want %+v usable %v booting %v",
+					got, got.usable(), got.booting(), tt.want, tt.usable, tt.stillBooting)
+			}
+		})
 	}
 }

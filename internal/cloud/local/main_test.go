@@ -5,25 +5,27 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/clusterctl/clusterctl/internal/testenv"
 )
 
-// testImageDir is the image cache the package's tests share with clusterctl itself: a fixed path,
-// so repeated runs and CI reuse one build while the definition's hash matches.
-const testImageDir = DefaultStateDir + "/images"
+// testImageDir is the image cache the package's tests share with the other packages' tests (see
+// testenv.ImageDir), so repeated runs and CI reuse one build while the definition's hash matches.
+var testImageDir = testenv.ImageDir()
 
 // testImage is the image every real test boots.
 const testImage = "debian-12"
 
 // sharedImage builds (or finds cached) the test image once per test binary; every real test
-// waits for it. Progress goes to stderr so a first build on CI is visibly alive. The default
-// state directory is only read, so a stale image that real clusters on this machine still use
-// is kept rather than replaced under them.
+// waits for it. Progress goes to stderr so a first build on CI is visibly alive. The cache is the
+// tests' own, so no real cluster on this machine boots from it.
 var sharedImage = sync.OnceValues(func() (time.Duration, error) {
-	p, err := New(Options{StateDir: DefaultStateDir, ImageDir: testImageDir,
+	p, err := New(Options{StateDir: filepath.Join(filepath.Dir(testImageDir), "state"), ImageDir: testImageDir,
 		Progress: func(msg string) { fmt.Fprintln(os.Stderr, "image:", msg) }})
 	if err != nil {
 		return 0, err

@@ -20,9 +20,10 @@ import (
 const dialTimeout = 300 * time.Millisecond
 
 // Wait polls until every instance in ids is in state and returns them sorted by alias.
-// Running means booted far enough that sshd accepts TCP connections on PrivateIP:22, so the
-// engine's first SSH attempt succeeds; stopped means the container process is gone and its
-// root unmounted. A dead instance (its container died) is an error at once, naming it with the
+// Running means usable: sshd sends its identification on PrivateIP:22, the container's systemd
+// finished booting and logins are allowed (units that failed at boot are restarted once, see
+// repairBoot), so the engine's first SSH login succeeds; stopped means the container process is
+// gone and its root unmounted. A dead instance (its container died) is an error at once, naming it with the
 // end of its console, never waited for. Without a ctx deadline it gives up after
 // cloud.DefaultWaitTimeout.
 func (p *Provider) Wait(ctx context.Context, tag string, ids []string, state string) ([]cloud.Instance, error) {
@@ -39,11 +40,19 @@ func (p *Provider) Wait(ctx context.Context, tag string, ids []string, state str
 	}
 	t := time.NewTicker(p.poll)
 	defer t.Stop()
+	repaired := map[string]bool{}
+	var pending map[string]string // the last complete round's reasons
 	for {
-		ready, pending, err := p.waitRound(ctx, tag, ids, state)
+		ready, round, err := p.waitRound(ctx, tag, ids, state, repaired)
+		if ctx.Err() != nil && pending != nil {
+			// A round cut short by the deadline says less than the one before it.
+			return nil, fmt.Errorf("wait for %d instances of %s to be %s: still waiting for %s: %w",
+				len(ids), tag, state, describePending(pending), ctx.Err())
+		}
 		if err != nil {
 			return nil, fmt.Errorf("wait for instances of %s to be %s: %w", tag, state, err)
 		}
+		pending = round
 		if len(pending) == 0 {
 			cloud.SortInstances(ready)
 			return ready, nil
@@ -57,8 +66,9 @@ func (p *Provider) Wait(ctx context.Context, tag string, ids []string, state str
 	}
 }
 
-// waitRound checks every instance once. pending maps the ids not ready yet to why.
-func (p *Provider) waitRound(ctx context.Context, tag string, ids []string, state string) ([]cloud.Instance, map[string]string, error) {
+// waitRound checks every instance once. pending maps the ids not ready yet to why; repaired
+// remembers the instances whose failed units were already restarted.
+func (p *Provider) waitRound(ctx context.Context, tag string, ids []string, state string, repaired map[string]bool) ([]cloud.Instance, map[string]string, error) {
 	insts, err := p.Instances(ctx, tag)
 	if err != nil {
 		return nil, nil, err
@@ -94,14 +104,65 @@ func (p *Provider) waitRound(ctx context.Context, tag string, ids []string, stat
 	if len(dead) > 0 {
 		return nil, nil, errors.Join(dead...)
 	}
+	var answering []cloud.Instance
 	for i, ok := range sshAnswers(ctx, probe) {
 		if ok {
-			ready = append(ready, probe[i])
+			answering = append(answering, probe[i])
 		} else {
 			pending[probe[i].ID] = "booting, sshd not answering yet"
 		}
 	}
+	states := p.bootStates(ctx, answering)
+	for i, in := range answering {
+		st := states[i]
+		switch {
+		case st.err != nil:
+			pending[in.ID] = "booting: " + st.err.Error()
+		case st.usable():
+			if len(st.Failed) > 0 {
+				p.log.Warn("instance is up with failed units", "instance", in.ID, "alias", in.Alias, "state", st.String())
+			}
+			ready = append(ready, in)
+		case st.booting():
+			pending[in.ID] = "booting (" + st.String() + ")"
+		case len(st.Failed) > 0 && !repaired[in.ID]:
+			repaired[in.ID] = true
+			p.log.Info("restarting units that failed at boot", "instance", in.ID, "alias", in.Alias, "state", st.String())
+			if err := p.repairBoot(ctx, st.pid, st.bootState); err != nil {
+				p.log.Warn("restart failed units", "instance", in.ID, "error", err)
+			}
+			pending[in.ID] = "not usable, failed units restarted (" + st.String() + ")"
+		default:
+			pending[in.ID] = "not usable (" + st.String() + ")"
+		}
+	}
 	return ready, pending, nil
+}
+
+// probedBoot is one instance's boot state, or why it could not be read.
+type probedBoot struct {
+	bootState
+	pid int
+	err error
+}
+
+// bootStates reads the boot state of each instance in parallel.
+func (p *Provider) bootStates(ctx context.Context, insts []cloud.Instance) []probedBoot {
+	out := make([]probedBoot, len(insts))
+	var wg sync.WaitGroup
+	for i, in := range insts {
+		wg.Go(func() {
+			rec, err := p.findInstance(in.ID)
+			if err != nil {
+				out[i].err = err
+				return
+			}
+			out[i].pid = rec.PID
+			out[i].bootState, out[i].err = p.readBootState(ctx, rec.PID)
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // sshAnswers dials port 22 of each instance in parallel and reports which sent an SSH

@@ -34,25 +34,28 @@ type Server struct {
 	Addr string
 	// HostKey is the server's ed25519 host key.
 	HostKey ssh.PublicKey
-	// User is the login user (User), Home its home directory.
-	User string
-	Home string
+	// User is the login user (User), UID and GID its ids, Home its home directory. The
+	// account exists only inside this sshd's mount namespace: use the ids, not a name lookup.
+	User     string
+	UID, GID int
+	Home     string
 
 	cmd    *exec.Cmd
 	stderr *lockedBuffer
 }
 
 // Start runs /usr/sbin/sshd -D -e -f CONFIG on a free loopback port with a host key and
-// configuration generated in t.TempDir(), and stops it when the test ends. It ensures the
-// login user exists (see EnsureUser) and skips the test when that is impossible.
+// configuration generated in t.TempDir(), and stops it when the test ends. sshd runs in its own
+// mount namespace where the login user exists (see account); the test is skipped, saying why,
+// when that is impossible (not root, sshd or sudo missing).
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	home := EnsureUser(t)
+	dir := t.TempDir()
+	acct := newAccount(t, dir)
 	// sshd's privilege separation directory.
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
 		t.Fatalf("sshdtest: create /run/sshd: %v", err)
 	}
-	dir := t.TempDir()
 	hostKey := writeHostKey(t, filepath.Join(dir, "ssh_host_ed25519_key"))
 	authKeys := writeAuthorizedKeys(t, opts.AuthorizedKeys)
 
@@ -64,8 +67,11 @@ func Start(t testing.TB, opts Options) *Server {
 			t.Fatalf("sshdtest: write config: %v", err)
 		}
 		s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), HostKey: hostKey, User: User,
-			Home: home, stderr: &lockedBuffer{}}
-		s.cmd = exec.Command(SSHDPath, "-D", "-e", "-f", cfg)
+			UID: acct.uid, GID: acct.gid, Home: acct.home, stderr: &lockedBuffer{}}
+		// unshare execs sh, which mounts the account files and execs sshd: one process
+		// throughout, so signals reach sshd itself.
+		s.cmd = exec.Command(UnsharePath, "--mount", "--propagation", "private", "--",
+			"/bin/sh", "-c", acct.mountScript(), "sh", SSHDPath, "-D", "-e", "-f", cfg)
 		s.cmd.Stderr = s.stderr
 		if err := s.cmd.Start(); err != nil {
 			t.Fatalf("sshdtest: start sshd: %v", err)

@@ -151,18 +151,34 @@ qconf -rattr queue load_thresholds NONE all.q >/dev/null
 	return b.String()
 }
 
-// removeScript disables, then removes hosts from the queue, @allhosts and the host lists.
+// removeScript disables, then removes hosts from the queue, @allhosts and the host lists. Every
+// command is checked: a host is removed from a list only when it is on it (so a rerun after a
+// partial removal converges), and a removal Grid Engine refuses (say, an exec host that still
+// runs jobs) fails the script with Grid Engine's own message.
 func removeScript(hosts []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "set -e\n%s\n", envLine)
-	fmt.Fprintf(&b, "qmod -d %s >/dev/null 2>&1 || true\n", queueInstances(hosts))
+	b.WriteString(`# qmaster must answer, so that the lists below are the truth and not an error
+qstat -u '*' >/dev/null
+# on LIST NAME: is NAME a line of LIST (the output of qconf -s...)
+on() { printf '%s\n' "$1" | grep -qx "$2"; }
+# list OPTION: a qconf host list, empty when qconf reports there is none
+list() { out=$(qconf "$1" 2>&1) && printf '%s\n' "$out" && return 0; case "$out" in *"no "*" defined"*) return 0 ;; esac; echo "qconf $1: $out" >&2; return 1; }
+execs=$(list -sel); submits=$(list -ss); admins=$(list -sh)
+allhosts=$(qconf -shgrp_resolved @allhosts | tr ' ' '\n')
+slots=$(qconf -sq all.q | tr -d ' \\\n')
+`)
 	for _, h := range hosts {
-		fmt.Fprintf(&b, `qconf -dattr hostgroup hostlist %[1]s @allhosts >/dev/null 2>&1 || true
-qconf -purge queue slots all.q@%[1]s >/dev/null 2>&1 || true
-qconf -de %[1]s >/dev/null 2>&1 || true
+		fmt.Fprintf(&b, "if on \"$allhosts\" %[1]s; then qmod -d all.q@%[1]s >/dev/null; fi\n", h)
+	}
+	for _, h := range hosts {
+		fmt.Fprintf(&b, `if on "$allhosts" %[1]s; then qconf -dattr hostgroup hostlist %[1]s @allhosts >/dev/null; fi
+case "$slots" in *'[%[1]s='*) qconf -purge queue slots all.q@%[1]s >/dev/null ;; esac
+if on "$execs" %[1]s; then qconf -de %[1]s >/dev/null; fi
+if on "$submits" %[1]s; then qconf -ds %[1]s >/dev/null; fi
+if on "$admins" %[1]s; then qconf -dh %[1]s >/dev/null; fi
 `, h)
 	}
-	fmt.Fprintf(&b, "qconf -ds %[1]s >/dev/null 2>&1 || true\nqconf -dh %[1]s >/dev/null 2>&1 || true\n", strings.Join(hosts, ","))
 	return b.String()
 }
 

@@ -50,13 +50,16 @@ func TestMasterConfigScript(t *testing.T) {
 		t.Errorf("adding hosts must not redo cluster-wide objects:\n%s", add)
 	}
 	rm := removeScript([]string{"node002", "node003"})
-	for _, want := range []string{"qmod -d all.q@node002,all.q@node003", "qconf -de node003", "qconf -dattr hostgroup hostlist node002 @allhosts"} {
+	for _, want := range []string{"qmod -d all.q@node002 ", "qmod -d all.q@node003 ", "qconf -de node003", "qconf -dattr hostgroup hostlist node002 @allhosts"} {
 		if !strings.Contains(rm, want) {
 			t.Errorf("remove script lacks %q", want)
 		}
 	}
-	if strings.Index(rm, "qmod -d") > strings.Index(rm, "qconf -de") {
+	if strings.LastIndex(rm, "qmod -d") > strings.Index(rm, "qconf -dattr") {
 		t.Error("hosts must be disabled before they are removed")
+	}
+	if strings.Contains(rm, "|| true") {
+		t.Errorf("a removal step hides its failure:\n%s", rm)
 	}
 }
 

@@ -169,7 +169,7 @@ func (g *SGE) RemoveHosts(ctx context.Context, c *setup.Cluster, nodes []*setup.
 		}
 	}
 	return c.ForEach(ctx, "stop Grid Engine execd", alive, func(ctx context.Context, n *setup.Node) error {
-		_, err := c.Sudo(ctx, n, "systemctl stop gridengine-exec 2>/dev/null || /etc/init.d/gridengine-exec stop 2>/dev/null || true")
+		_, err := c.Sudo(ctx, n, "systemctl stop gridengine-exec")
 		return err
 	})
 }

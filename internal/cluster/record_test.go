@@ -1,0 +1,37 @@
+package cluster
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"testing"
+)
+
+// TestRecordCarriesBootScripts: boot scripts survive the record's round trip, and a record too
+// large for the cluster's tags is refused with the reason.
+func TestRecordCarriesBootScripts(t *testing.T) {
+	script := RecordScript{Name: "setup.sh", Content: "#!/bin/sh\napt-get install -y samtools\n"}
+	r := Record{Version: recordVersion, Template: "small", BootScripts: []RecordScript{script}}
+	got, err := DecodeRecord(r.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	boot := got.bootConfig([]string{"ssh-ed25519 AAAA user"})
+	if len(boot.Scripts) != 1 || boot.Scripts[0].Name != script.Name || string(boot.Scripts[0].Content) != script.Content ||
+		len(boot.AuthorizedKeys) != 1 {
+		t.Fatalf("boot config from the record: %+v", boot)
+	}
+	if err := checkRecordSize(r); err != nil {
+		t.Errorf("a small record is refused: %v", err)
+	}
+	// Random hex compresses to half at best: 24 KB of it cannot fit in 40 tags of 256 characters.
+	noise := make([]byte, 12<<10)
+	if _, err := rand.Read(noise); err != nil {
+		t.Fatal(err)
+	}
+	r.BootScripts = append(r.BootScripts, RecordScript{Name: "big.sh", Content: "#!/bin/sh\n# " + hex.EncodeToString(noise)})
+	err = checkRecordSize(r)
+	if err == nil || !strings.Contains(err.Error(), "USERDATA_SCRIPTS") || !strings.Contains(err.Error(), "recorded with the cluster") {
+		t.Errorf("an oversized record: %v", err)
+	}
+}

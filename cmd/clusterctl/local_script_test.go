@@ -61,7 +61,7 @@ WHERE = nodes
 		t.Errorf("the scripts' output is not in the debug log")
 	}
 	peerList := func() string { return e.on(tag, "master", "tr '\\n' ' ' < /etc/peers/peers.conf") }
-	if got := peerList(); got != "master node001 " {
+	if got := peerList(); got != "master node001" {
 		t.Errorf("peers after start: %q", got)
 	}
 	for _, n := range []string{"master", "node001"} {
@@ -76,10 +76,10 @@ WHERE = nodes
 			t.Errorf("facts lack %s:\n%s", want, facts)
 		}
 	}
-	if got := e.on(tag, "node001", "cat /home/clusteruser/ran-on-node001"); got != "clusteruser /var/lib/clusterctl/plugins/asuser run" {
+	if got := e.on(tag, "node001", "sudo cat /home/clusteruser/ran-on-node001"); got != "clusteruser /var/lib/clusterctl/plugins/asuser run" {
 		t.Errorf("RUN_AS = user: %q", got)
 	}
-	if got := e.on(tag, "master", "ls /home/clusteruser/ran-on-master 2>&1 || true"); !strings.Contains(got, "No such file") {
+	if got := e.on(tag, "master", "sudo ls /home/clusteruser/ran-on-master 2>&1 || true"); !strings.Contains(got, "No such file") {
 		t.Errorf("WHERE = nodes ran on the master: %q", got)
 	}
 	if r := e.must("listclusters", "-s", tag); !regexpLine(r.out, "master", "running", "up") || !regexpLine(r.out, "node001", "up") ||
@@ -89,7 +89,7 @@ WHERE = nodes
 
 	// addnode: StarCluster's -i is the image, -I the type, -z the zone.
 	e.must("addnode", "-i", "debian-12", "-I", "medium", "-z", "local", tag)
-	if got := peerList(); got != "master node001 node002 " {
+	if got := peerList(); got != "master node001 node002" {
 		t.Errorf("peers after addnode: %q", got)
 	}
 	if got := e.on(tag, "node002", "systemctl is-active peers; grep HOOK /var/lib/peers/facts | tr '\\n' ' '"); got != "active\nCLUSTERCTL_HOOK=on_add_node CLUSTERCTL_HOOK_NODES=node002" {
@@ -107,13 +107,13 @@ WHERE = nodes
 
 	// removenode TAG NODE, StarCluster's older form.
 	e.must("removenode", "-y", tag, "node002")
-	if got := peerList(); got != "master node001 " {
+	if got := peerList(); got != "master node001" {
 		t.Errorf("peers after removenode: %q", got)
 	}
 
 	// restart -o reboots (ON_RESTART runs first) without setting up again (RUN does not).
 	e.must("restart", "-o", tag)
-	if got := e.on(tag, "node001", "tr '\\n' ' ' < /var/lib/peers/history"); got != "run on_restart " {
+	if got := e.on(tag, "node001", "tr '\\n' ' ' < /var/lib/peers/history"); got != "run on_restart" {
 		t.Errorf("hooks seen by node001 after restart -o: %q", got)
 	}
 	if got := e.on(tag, "master", "systemctl is-active peers"); got != "active" {

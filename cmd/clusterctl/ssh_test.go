@@ -195,6 +195,37 @@ func TestPutGet(t *testing.T) {
 	if r := e.cli("put", "lo", filepath.Join(e.home, "missing"), remoteDir); r.code != exitUsage {
 		t.Errorf("put of a missing local path: %+v", r)
 	}
+
+	// What put can write, get can read: a directory only root may enter is written through
+	// sudo by put and read through sudo by get.
+	rootOnly, err := os.MkdirTemp("/var/tmp", "clusterctl-rootonly-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(rootOnly) })
+	if err := os.Chmod(rootOnly, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.cli("put", "lo", src, rootOnly+"/"); r.code != 0 {
+		t.Fatalf("put into a root-only directory: %+v", r)
+	}
+	if st, err := os.Stat(filepath.Join(rootOnly, "work", "sub", "b.csv")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("put as root: %v %v", st, err)
+	}
+	back := filepath.Join(e.home, "from-root")
+	if r := e.cli("get", "lo", rootOnly+"/work", back); r.code != 0 {
+		t.Fatalf("get from a root-only directory: %+v", r)
+	}
+	for name, mode := range map[string]os.FileMode{"a.txt": 0o644, "run.sh": 0o755, "sub/b.csv": 0o600} {
+		data, err := os.ReadFile(filepath.Join(back, name))
+		st, serr := os.Stat(filepath.Join(back, name))
+		if err != nil || serr != nil || string(data) != "content of "+name || st.Mode().Perm() != mode {
+			t.Errorf("get %s through sudo: %q %v %v", name, data, err, st)
+		}
+	}
+	if r := e.cli("get", "lo", rootOnly+"/work/missing.txt", back); r.code == 0 {
+		t.Errorf("get of a missing root-only file succeeded")
+	}
 }
 
 // TestSSHMasterInteractive drives an interactive sshmaster session through a pseudo-terminal

@@ -9,7 +9,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 #     bridges); openssh-server, openssh-client, sudo: the SSH tests against a real sshd and
 #     the system ssh client; tmux: the tmux plugin's test; curl: the EC2 boot script's test;
 #     python3-yaml: parsing the EC2 cloud-config as cloud-init does.
-APT_PACKAGES := systemd-container debootstrap iproute2 openssh-server openssh-client sudo tmux curl python3-yaml
+APT_PACKAGES := systemd-container debootstrap iproute2 openssh-server openssh-client sudo tmux curl python3-yaml python3-ipyparallel python3-pexpect
 STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@2026.2.2
 
 .PHONY: all build deps test-deps test lint bench demo docs clean

@@ -120,6 +120,21 @@ WHERE = nodes
 		t.Errorf("peers service after the reboot: %s", got)
 	}
 
+	// put writes into /root through sudo; get reads it back the same way.
+	tree := filepath.Join(e.home, "tree")
+	if err := os.MkdirAll(filepath.Join(tree, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tree, "sub", "data.txt"), []byte("root's data\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.must("put", tag, tree, "/root/")
+	back := filepath.Join(e.home, "back")
+	e.must("get", tag, "/root/tree", back)
+	if data, err := os.ReadFile(filepath.Join(back, "sub", "data.txt")); err != nil || string(data) != "root's data\n" {
+		t.Errorf("get /root/tree after put: %q %v", data, err)
+	}
+
 	// A failing ON_SHUTDOWN stops stop and terminate, with the node and the script's output,
 	// until -f.
 	e.on(tag, "master", "sudo touch /etc/peers/hold")

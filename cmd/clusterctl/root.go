@@ -50,7 +50,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newListRegionsCmd(a), newListZonesCmd(a), newListImagesCmd(a), newListPublicCmd(a), newShowConsoleCmd(a),
 		newSSHMasterCmd(a), newSSHNodeCmd(a), newSSHInstanceCmd(a), newPutCmd(a), newGetCmd(a),
 		newAddNodeCmd(a), newRemoveNodeCmd(a), newRestartCmd(a), newRunPluginCmd(a), newImageCmd(a), newLoadBalanceCmd(a), newEBSImageCmd(a),
-		newResizeVolumeCmd(a), newRemoveImageCmd(a))
+		newResizeVolumeCmd(a), newRemoveImageCmd(a), newSSHConfigCmd(a))
 	root.CompletionOptions.HiddenDefaultCmd = false
 	return root
 }

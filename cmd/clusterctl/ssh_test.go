@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -102,6 +103,15 @@ func (e *sshEnv) cli(args ...string) cliResult {
 	streams, _, out, errOut := ui.TestStreams()
 	code := e.run(streams, args...)
 	return cliResult{code: code, out: out.String(), errOut: errOut.String()}
+}
+
+func (e *sshEnv) must(t *testing.T, args ...string) cliResult {
+	t.Helper()
+	r := e.cli(args...)
+	if r.code != 0 {
+		t.Fatalf("clusterctl %v: exit %d\n%s", args, r.code, r.errOut)
+	}
+	return r
 }
 
 func TestSSHCommands(t *testing.T) {
@@ -284,5 +294,38 @@ func TestSSHMasterInteractive(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("session did not end")
+	}
+}
+
+// TestSSHConfig: ssh-config writes Host blocks the system ssh reaches every node with,
+// verified against the pinned keys, node001 through the master; a changed host key is refused.
+func TestSSHConfig(t *testing.T) {
+	e := newSSHEnv(t)
+	printed := e.cli("ssh-config", "lo")
+	if printed.code != 0 || !strings.Contains(printed.out, "Host lo-master\n") || !strings.Contains(printed.out, "Host lo-node001\n") ||
+		!strings.Contains(printed.out, "    ProxyJump lo-master\n") || !strings.Contains(printed.out, "StrictHostKeyChecking yes") {
+		t.Fatalf("ssh-config:\n%+v", printed)
+	}
+	file := filepath.Join(e.home, ".ssh", "clusterctl-lo")
+	r := e.cli("ssh-config", "-o", file, "lo")
+	if r.code != 0 || !strings.Contains(r.errOut, "Include "+file) {
+		t.Fatalf("ssh-config -o: %+v", r)
+	}
+	data, err := os.ReadFile(file)
+	if st, serr := os.Stat(file); err != nil || serr != nil || st.Mode().Perm() != 0o600 || string(data) != printed.out {
+		t.Fatalf("written file: %v %v %v", st, err, serr)
+	}
+	for _, host := range []string{"lo-master", "lo-node001"} {
+		out, err := exec.Command(sshdtest.SSHPath, "-F", file, "-o", "BatchMode=yes", host, "echo via-$((40+2))").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "via-42") {
+			t.Errorf("ssh -F %s %s: %v\n%s", file, host, err, out)
+		}
+	}
+	other := sshdtest.Start(t, sshdtest.Options{})
+	e.p.insts[0].PublicIP, e.p.insts[0].PrivateIP = other.Addr, other.Addr // a new address: its key is not the pinned one
+	e.p.insts[0].HostKey = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(e.master.HostKey)))
+	e.must(t, "ssh-config", "-o", file, "lo")
+	if out, err := exec.Command(sshdtest.SSHPath, "-F", file, "-o", "BatchMode=yes", "lo-master", "true").CombinedOutput(); err == nil {
+		t.Errorf("ssh reached a host whose key is not the pinned one:\n%s", out)
 	}
 }

@@ -29,11 +29,11 @@ const scriptDir = "/var/lib/clusterctl/plugins"
 // it runs on, with FILES beside it, and run there as root or as the cluster user with the
 // cluster's facts in its environment (see scriptEnv).
 type scriptPlugin struct {
-	name  string
-	hooks map[string]string // hook -> local executable
-	files []string          // more local files uploaded beside the hooks
-	where string            // master, nodes or all
-	asUser bool             // run as the cluster user instead of root
+	name   string
+	hooks  map[string]string // hook -> local executable
+	files  []string          // more local files uploaded beside the hooks
+	where  string            // master, nodes or all
+	asUser bool              // run as the cluster user instead of root
 }
 
 func newScript(name string, p Params) *scriptPlugin {

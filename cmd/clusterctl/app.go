@@ -42,6 +42,8 @@ type app struct {
 	// region was announced.
 	warned     map[string]bool
 	saidRegion bool
+	// ec2NotAsked is set when a listing covered local clusters only (no AWS credentials).
+	ec2NotAsked bool
 
 	// Test seams: tests point these at moto and a fixed address; nil means the real thing.
 	apiOptions   []func(*middleware.Stack) error
@@ -108,7 +110,7 @@ func (a *app) printError(err error, code int) {
 			fmt.Fprintln(w, "Run with --help for usage.")
 		}
 	}
-	if a.log != nil && code != exitUsage {
+	if a.log != nil && code != exitUsage && a.log.HasDetail() && !a.debug {
 		fmt.Fprintf(w, "The full log is in %s\n", a.log.Path())
 	}
 }
@@ -124,7 +126,7 @@ func (a *app) loadConfig(ctx context.Context) (*config.Config, error) {
 	if !loc.Exists {
 		return nil, a.noConfig(loc)
 	}
-	a.logger.Debug("loading config", "path", loc.Path)
+	a.logger.Info("loading config", "path", loc.Path) // context, not detail: messages name the file
 	cfg, err := config.Load(loadOptions(loc.Path, a.env))
 	if cfg != nil {
 		a.registerSecrets(cfg)

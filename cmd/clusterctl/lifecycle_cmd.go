@@ -142,6 +142,10 @@ func newListClustersCmd(a *app) *cobra.Command {
 			if format == ui.FormatJSON {
 				return ui.PrintJSON(a.streams.SafeOut(), infos) // [] when there are none
 			}
+			if len(infos) == 0 && a.ec2NotAsked {
+				a.streams.Status().Infof("No local clusters (EC2 was not asked).")
+				return nil
+			}
 			if len(infos) == 0 {
 				a.streams.Status().Infof("No clusters.")
 				return nil
@@ -297,12 +301,13 @@ func (a *app) listClusters(ctx context.Context, tags []string, showSSH bool) ([]
 // describeClusters describes the clusters of every provider, or only those named, with the
 // engine over each cluster's provider.
 func (a *app) describeClusters(ctx context.Context, tags []string) ([]cluster.Info, map[string]*cluster.Engine, error) {
-	ps, err := a.providers(ctx)
-	if err != nil && len(ps) == 0 {
-		return nil, nil, err
+	ps, ec2Err := a.providers(ctx)
+	if ec2Err != nil && len(ps) == 0 {
+		return nil, nil, ec2Err
 	}
-	if err != nil {
-		a.streams.Status().Warnf("EC2 clusters not listed: %v", err)
+	if ec2Err != nil {
+		a.streams.Status().Warnf("EC2 was not asked: %v", ec2Err)
+		a.ec2NotAsked = true
 	}
 	var infos []cluster.Info
 	engines := map[string]*cluster.Engine{}
@@ -327,6 +332,9 @@ func (a *app) describeClusters(ctx context.Context, tags []string) ([]cluster.In
 			if in.Tag == t {
 				out, found = append(out, in), true
 			}
+		}
+		if !found && ec2Err != nil {
+			return out, engines, fmt.Errorf("this machine has no local cluster %s, and EC2 was not asked (see above)", t)
 		}
 		if !found {
 			return out, engines, &cluster.NotFoundError{Tag: t, Existing: infoTags(infos)}

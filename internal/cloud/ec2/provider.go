@@ -7,6 +7,7 @@ package ec2
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -61,6 +62,8 @@ type Options struct {
 	Parallelism int
 	// Version is recorded on each cluster's group (cloud.TagVersion); empty records "dev".
 	Version string
+	// Log receives the AWS SDK's own log lines (nil drops them).
+	Log *slog.Logger
 }
 
 // Provider is the EC2 implementation of cloud.Provider. It holds no cluster state, only the
@@ -78,9 +81,10 @@ type Provider struct {
 var _ cloud.Provider = (*Provider)(nil)
 
 // New builds a provider from the SDK's configuration chain and the overrides in opts. It makes
-// no API call, so it works offline; problems with credentials show up on the first request.
+// no EC2 API call; without static keys it asks the SDK's credential chain once (the instance
+// role's probe bounded by IMDSTimeout) and fails with a *CredentialsError when there are none.
 func New(ctx context.Context, opts Options) (*Provider, error) {
-	var load []func(*config.LoadOptions) error
+	load := credentialOptions(opts.Log)
 	if opts.Region != "" {
 		load = append(load, config.WithRegion(opts.Region))
 	}
@@ -100,6 +104,11 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
 	if err != nil {
 		return nil, fmt.Errorf("load aws configuration: %w", err)
+	}
+	if opts.AccessKeyID == "" {
+		if err := checkCredentials(ctx, cfg); err != nil {
+			return nil, err
+		}
 	}
 	defaulted := cfg.Region == ""
 	if defaulted {

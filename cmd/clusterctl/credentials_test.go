@@ -61,6 +61,9 @@ func TestFirstRunWithoutCredentials(t *testing.T) {
 			t.Errorf("%v: the explanation is not given exactly once:\n%s", c.args, r.errOut)
 		}
 	}
+	if r := cliLocalOnly(t, "listzones"); !strings.Contains(r.errOut, "The full log is in "+filepath.Join(home, ".clusterctl", "logs")) {
+		t.Errorf("the log holds the SDK's reason, but the failure does not point at it:\n%s", r.errOut)
+	}
 	if r := cliLocalOnly(t, "--output", "json", "listclusters"); r.code != 0 || strings.TrimSpace(r.out) != "[]" {
 		t.Errorf("listclusters --output json: %+v", r)
 	}

@@ -136,6 +136,9 @@ func TestValidateInvalid(t *testing.T) {
 		!strings.Contains(r.errOut, "unknown-key.ini:13; did you mean NODE_INSTANCE_TYPE?") {
 		t.Fatalf("%+v", r)
 	}
+	if strings.Contains(r.errOut, "The full log is in") {
+		t.Errorf("a config error points at the log, which holds nothing more:\n%s", r.errOut)
+	}
 	r = cli(t, "--config", fixture, "--output", "json", "config", "validate")
 	var res validateResult
 	if err := json.Unmarshal([]byte(r.out), &res); err != nil || r.code != exitConfig {
@@ -208,6 +211,33 @@ func TestGlobalShorthands(t *testing.T) {
 	for in, want := range cases {
 		if got := strings.Join(globalShorthands(strings.Fields(in)), " "); got != want {
 			t.Errorf("%q -> %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestHelpGroups: --help sorts the commands by task (every command is in a group but help and
+// completion) and indents every example, the root's included.
+func TestHelpGroups(t *testing.T) {
+	newHome(t)
+	streams, _, _, _ := ui.TestStreams()
+	root := newRootCmd(&app{streams: streams})
+	for _, c := range root.Commands() {
+		if c.GroupID == "" && c.Name() != "help" && c.Name() != "completion" {
+			t.Errorf("%s is in no help group", c.Name())
+		}
+	}
+	r := cli(t, "--help")
+	for _, want := range []string{"Cluster lifecycle:\n", "Nodes:\n", "Access and files:\n", "Volumes and images:\n", "AWS resources:\n",
+		"Local clusters:\n", "Configuration:\n", "Examples:\n  clusterctl config init\n"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("--help lacks %q:\n%s", want, r.out)
+		}
+	}
+	for _, c := range allCommands(root) {
+		for _, line := range strings.Split(c.Example, "\n") {
+			if line != "" && !strings.HasPrefix(line, "  ") {
+				t.Errorf("%s: example line %q is not indented", c.CommandPath(), line)
+			}
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 )
@@ -52,7 +54,69 @@ func newRootCmd(a *app) *cobra.Command {
 		newAddNodeCmd(a), newRemoveNodeCmd(a), newRestartCmd(a), newRunPluginCmd(a), newImageCmd(a), newLoadBalanceCmd(a), newEBSImageCmd(a),
 		newResizeVolumeCmd(a), newRemoveImageCmd(a), newSSHConfigCmd(a))
 	root.CompletionOptions.HiddenDefaultCmd = false
+	groupCommands(root)
+	for _, c := range commandTree(root) {
+		c.Example = indentExample(c.Example)
+	}
 	return root
+}
+
+// commandGroups sorts the commands by task in --help, as the GitHub CLI does; commands not
+// listed (help, completion) stay under "Additional Commands".
+func commandGroups() []struct {
+	id, title string
+	commands  []string
+} {
+	return []struct {
+		id, title string
+		commands  []string
+	}{
+		{"lifecycle", "Cluster lifecycle:", []string{"start", "stop", "restart", "terminate", "listclusters", "runplugin"}},
+		{"nodes", "Nodes:", []string{"addnode", "removenode", "loadbalance"}},
+		{"access", "Access and files:", []string{"sshmaster", "sshnode", "sshinstance", "ssh-config", "put", "get"}},
+		{"storage", "Volumes and images:", []string{"createvolume", "listvolumes", "resizevolume", "removevolume", "ebsimage", "listimages", "removeimage", "listpublic"}},
+		{"aws", "AWS resources:", []string{"listinstances", "listspots", "spothistory", "showconsole", "listkeypairs", "createkey", "removekey", "listregions", "listzones"}},
+		{"local", "Local clusters:", []string{"image"}},
+		{"config", "Configuration:", []string{"config"}},
+	}
+}
+
+func groupCommands(root *cobra.Command) {
+	byName := map[string]*cobra.Command{}
+	for _, c := range root.Commands() {
+		byName[c.Name()] = c
+	}
+	for _, g := range commandGroups() {
+		root.AddGroup(&cobra.Group{ID: g.id, Title: g.title})
+		for _, name := range g.commands {
+			if c, ok := byName[name]; ok {
+				c.GroupID = g.id
+			}
+		}
+	}
+}
+
+// commandTree lists a command and everything below it.
+func commandTree(c *cobra.Command) []*cobra.Command {
+	out := []*cobra.Command{c}
+	for _, sub := range c.Commands() {
+		out = append(out, commandTree(sub)...)
+	}
+	return out
+}
+
+// indentExample indents every line of an example by two spaces, as help shows them.
+func indentExample(ex string) string {
+	if ex == "" {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(ex, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "  " + l
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // requireSubcommand makes a group command without a subcommand a usage error rather than a

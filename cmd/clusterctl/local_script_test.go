@@ -168,3 +168,31 @@ func (e *localEnv) cliIn(stdin string, args ...string) cliResult {
 	})
 	return cliResult{code: code, out: out.String(), errOut: errOut.String()}
 }
+
+// TestLocalResizeVolume: a local volume (a directory) grows its recorded size; it only grows.
+func TestLocalResizeVolume(t *testing.T) {
+	e := newLocalEnv(t, "[global]\n")
+	id := strings.TrimSpace(e.must("createvolume", "1", "local", "-n", "grow").out)
+	r := e.must("resizevolume", id, "3")
+	if !strings.Contains(r.errOut, "volume "+id+" is 3 GB") {
+		t.Errorf("resizevolume: %s", r.errOut)
+	}
+	var vols []struct {
+		ID     string `json:"id"`
+		SizeGB int    `json:"size_gb"`
+	}
+	if err := json.Unmarshal([]byte(e.must("--output", "json", "listvolumes", "-z", "local").out), &vols); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, v := range vols {
+		found = found || (v.ID == id && v.SizeGB == 3)
+	}
+	if !found {
+		t.Errorf("listvolumes after resize: %+v", vols)
+	}
+	if r := e.cli("resizevolume", id, "2"); r.code != exitUsage {
+		t.Errorf("shrinking: %+v", r)
+	}
+	e.must("removevolume", "-y", id)
+}

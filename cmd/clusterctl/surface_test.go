@@ -221,9 +221,6 @@ func regexpLine(text string, words ...string) bool {
 func TestSpotHistoryPlotFlag(t *testing.T) {
 	e := newAWSEnv(t, smallCluster(""))
 	r := e.cli("spothistory", "-p", "m5.large", "-d", "3650")
-	if r.code == exitNotFound {
-		t.Skip("moto served no spot price history to plot")
-	}
 	if r.code != 0 {
 		t.Fatalf("spothistory -p: %+v", r)
 	}
@@ -233,5 +230,27 @@ func TestSpotHistoryPlotFlag(t *testing.T) {
 	}
 	if data, err := os.ReadFile(files[0]); err != nil || !strings.HasPrefix(string(data), "\x89PNG") {
 		t.Errorf("not a PNG: %v", err)
+	}
+}
+
+// TestDefaultRegion: with no region anywhere (flag, [aws info], AWS_REGION, profile), EC2
+// commands use us-east-1, as StarCluster did, and say so once.
+func TestDefaultRegion(t *testing.T) {
+	e := newAWSEnv(t, smallCluster(""))
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	text, err := os.ReadFile(e.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.config, []byte(strings.Replace(string(text), "AWS_REGION_NAME = us-east-1\n", "", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := e.must("listzones")
+	if strings.Count(r.errOut, "No region configured: using us-east-1") != 1 || !strings.Contains(r.out, "us-east-1a") {
+		t.Errorf("listzones without a region: %+v", r)
+	}
+	if r := e.must("-r", "us-east-1", "listzones"); strings.Contains(r.errOut, "No region configured") {
+		t.Errorf("a region was given, yet: %s", r.errOut)
 	}
 }

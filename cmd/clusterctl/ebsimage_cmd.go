@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/cloud/ec2"
-	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
 // scrubScript removes what must not travel in an image of a cluster node: root's cluster key
@@ -86,16 +85,7 @@ func (a *app) scrubInstance(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	t, err := acc.Target(in, "")
-	if err != nil {
-		return err
-	}
-	client, err := remote.Connect(ctx, t, acc.Options())
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-	_, err = client.RunWith(ctx, scrubScript, remote.RunOpts{Sudo: true})
+	_, err = acc.RunAsRoot(ctx, in, scrubScript)
 	return err
 }
 

@@ -94,21 +94,13 @@ func TestListVolumesShowDeleted(t *testing.T) {
 // volumeStateIs makes DescribeVolumes report one volume in a state moto never shows (EC2
 // reports deleting and deleted volumes for a while).
 func volumeStateIs(id string, state types.VolumeState) func(*middleware.Stack) error {
-	return func(s *middleware.Stack) error {
-		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("volumeStateIs",
-			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
-				middleware.InitializeOutput, middleware.Metadata, error) {
-				out, md, err := next.HandleInitialize(ctx, in)
-				if res, ok := out.Result.(*awsec2.DescribeVolumesOutput); ok && err == nil {
-					for i := range res.Volumes {
-						if aws.ToString(res.Volumes[i].VolumeId) == id {
-							res.Volumes[i].State = state
-						}
-					}
-				}
-				return out, md, err
-			}), middleware.After)
-	}
+	return rewriteOutput("volumeStateIs", func(res *awsec2.DescribeVolumesOutput) {
+		for i := range res.Volumes {
+			if aws.ToString(res.Volumes[i].VolumeId) == id {
+				res.Volumes[i].State = state
+			}
+		}
+	})
 }
 
 // TestResizeVolume grows an EC2 volume in place; volumes only grow, and a volume no cluster

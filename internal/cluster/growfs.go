@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
-	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/setup"
 )
 
@@ -65,15 +64,6 @@ func (e *Engine) growOn(ctx context.Context, tag, volumeID, mountPath string, ke
 	if err != nil {
 		return fmt.Errorf("cluster %s: %w", tag, err)
 	}
-	t, err := acc.Target(m, "")
-	if err != nil {
-		return err
-	}
-	client, err := remote.Connect(ctx, t, acc.Options())
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-	_, err = client.RunWith(ctx, script, remote.RunOpts{Sudo: true})
+	_, err = acc.RunAsRoot(ctx, m, script)
 	return err
 }

@@ -58,19 +58,23 @@ func TestInvalidConfigs(t *testing.T) {
 			for _, w := range rep.Warnings {
 				lines = append(lines, "warning: "+w.Error())
 			}
-			got := strings.Join(lines, "\n") + "\n"
-			golden := strings.TrimSuffix(f, ".ini") + ".errors"
-			if *update {
-				_ = os.WriteFile(golden, []byte(got), 0o644)
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != string(want) {
-				t.Errorf("problems differ\n--- got\n%s--- want\n%s", got, want)
-			}
+			checkGolden(t, strings.TrimSuffix(f, ".ini")+".errors", strings.Join(lines, "\n")+"\n")
 		})
+	}
+}
+
+// checkGolden compares got with a golden file, which -update rewrites.
+func checkGolden(t *testing.T, golden, got string) {
+	t.Helper()
+	if *update {
+		_ = os.WriteFile(golden, []byte(got), 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (go test -update rewrites it; review the diff)\n--- got\n%s--- want\n%s", golden, got, want)
 	}
 }
 

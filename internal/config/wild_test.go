@@ -2,7 +2,6 @@ package config_test
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,18 +46,7 @@ func TestWildConfigs(t *testing.T) {
 					t.Errorf("template %s: Template() says %v, Check() found %d errors", name, err, len(rep.Errors))
 				}
 			}
-			got := b.String()
-			golden := strings.TrimSuffix(f, ".ini") + ".expect"
-			if *update {
-				_ = os.WriteFile(golden, []byte(got), 0o644)
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != string(want) {
-				t.Errorf("report differs from %s\n--- got\n%s--- want\n%s", golden, got, want)
-			}
+			checkGolden(t, strings.TrimSuffix(f, ".ini")+".expect", b.String())
 		})
 	}
 }

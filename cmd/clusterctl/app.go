@@ -42,8 +42,8 @@ type app struct {
 	// region was announced.
 	warned     map[string]bool
 	saidRegion bool
-	// ec2NotAsked is set when a listing covered local clusters only (no AWS credentials).
-	ec2NotAsked bool
+	// ec2NotAsked says why a listing covered local clusters only (no AWS credentials).
+	ec2NotAsked error
 
 	// Test seams: tests point these at moto and a fixed address; nil means the real thing.
 	apiOptions   []func(*middleware.Stack) error

@@ -38,9 +38,10 @@ func TestFirstRunWithoutCredentials(t *testing.T) {
 		not  []string
 	}{
 		{[]string{"listclusters"}, 0, append(explain, "No local clusters (EC2 was not asked)."), []string{"No clusters."}},
-		{[]string{"sshmaster", "x"}, exitConfig, append(explain, "this machine has no local cluster x, and EC2 was not asked"), []string{"no clusters exist", "no cluster \"x\""}},
+		{[]string{"sshmaster", "x"}, exitNotFound, append(explain, "this machine has no local cluster x, and EC2 was not asked"), []string{"no clusters exist", "no cluster \"x\""}},
+		{[]string{"listclusters", "x"}, exitNotFound, append(explain, "this machine has no local cluster x, and EC2 was not asked"), []string{"No clusters."}},
 		{[]string{"listzones"}, exitConfig, explain, nil},
-		{[]string{"terminate", "-y", "gone"}, exitConfig, explain, nil},
+		{[]string{"terminate", "-y", "gone"}, exitNotFound, explain, nil},
 	}
 	for _, c := range cases {
 		r := cliLocalOnly(t, c.args...)

@@ -138,11 +138,17 @@ func newListClustersCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			switch {
+			case a.ec2NotAsked != nil && len(infos) == 0:
+				a.streams.Status().Warnf("EC2 was not asked: %v", a.ec2NotAsked)
+			case a.ec2NotAsked != nil:
+				a.streams.Status().Infof("Local clusters only: EC2 was not asked (no AWS credentials found).")
+			}
 			format, _ := a.format()
 			if format == ui.FormatJSON {
 				return ui.PrintJSON(a.streams.SafeOut(), infos) // [] when there are none
 			}
-			if len(infos) == 0 && a.ec2NotAsked {
+			if len(infos) == 0 && a.ec2NotAsked != nil {
 				a.streams.Status().Infof("No local clusters (EC2 was not asked).")
 				return nil
 			}
@@ -305,10 +311,7 @@ func (a *app) describeClusters(ctx context.Context, tags []string) ([]cluster.In
 	if ec2Err != nil && len(ps) == 0 {
 		return nil, nil, ec2Err
 	}
-	if ec2Err != nil {
-		a.streams.Status().Warnf("EC2 was not asked: %v", ec2Err)
-		a.ec2NotAsked = true
-	}
+	a.ec2NotAsked = ec2Err
 	var infos []cluster.Info
 	engines := map[string]*cluster.Engine{}
 	for _, p := range ps {
@@ -334,7 +337,7 @@ func (a *app) describeClusters(ctx context.Context, tags []string) ([]cluster.In
 			}
 		}
 		if !found && ec2Err != nil {
-			return out, engines, fmt.Errorf("this machine has no local cluster %s, and EC2 was not asked (see above)", t)
+			return out, engines, notHere(t, ec2Err)
 		}
 		if !found {
 			return out, engines, &cluster.NotFoundError{Tag: t, Existing: infoTags(infos)}

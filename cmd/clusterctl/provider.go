@@ -119,9 +119,16 @@ func (a *app) providerFor(ctx context.Context, tag string) (cloud.Provider, erro
 	p, err := a.provider(ctx)
 	var nc *noCredentialsError
 	if errors.As(err, &nc) {
-		return nil, fmt.Errorf("this machine has no local cluster %s, and EC2 was not asked: %w", tag, err)
+		return nil, notHere(tag, err)
 	}
 	return p, err
+}
+
+// notHere is a cluster this machine does not have locally while EC2 could not be asked: not
+// found (exit status 4, what a script checking for the cluster wants, local clusters being
+// what a machine without credentials has), saying why EC2 was not asked.
+func notHere(tag string, why error) error {
+	return &notFoundError{msg: fmt.Sprintf("this machine has no local cluster %s, and EC2 was not asked: %v", tag, why)}
 }
 
 // providerForTemplate returns the provider a template launches on (PROVIDER).

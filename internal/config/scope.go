@@ -50,7 +50,34 @@ func (c *Config) Resolve(name string, overrides map[string]string) (*Template, R
 		return nil, Report{}, &TemplateNotFoundError{Name: name, Templates: c.TemplateNames()}
 	}
 	t, res := c.resolve(name, overrides)
-	return t, c.report(res.uses, false, res.errs, res.warns), nil
+	rep := c.report(res.uses, false, res.errs, res.warns)
+	rep.Elsewhere += c.othersProblems(name, rep)
+	return t, rep, nil
+}
+
+// othersProblems counts the problems of the other templates that this report does not hold
+// already (an inherited one is reported with the template that inherits it).
+func (c *Config) othersProblems(name string, rep Report) int {
+	reported := map[string]bool{}
+	for _, list := range []Problems{rep.Errors, rep.Warnings} {
+		for _, p := range list {
+			reported[p.Error()] = true
+		}
+	}
+	others := map[string]bool{}
+	for n, res := range c.resolved {
+		if n == name {
+			continue
+		}
+		for _, list := range []Problems{res.errs, res.warns} {
+			for _, p := range list {
+				if !reported[p.Error()] {
+					others[p.Error()] = true
+				}
+			}
+		}
+	}
+	return len(others)
 }
 
 // Check reports the problems of one template (see Resolve), or with name "" of the whole

@@ -35,6 +35,24 @@ func (c *Catalog) Lookup(setupClass string) (config.PluginSpec, bool) {
 	return config.PluginSpec{}, false
 }
 
+// unshipped are StarCluster's own plugins clusterctl does not ship, by class path (lower case,
+// without the starcluster.plugins. prefix), with what they set up.
+func unshipped() map[string]string {
+	return map[string]string{
+		"hadoop.hadoop":      "Hadoop",
+		"mysql.mysqlcluster": "MySQL Cluster",
+		"boto.botoplugin":    "boto (~/.boto credentials)",
+	}
+}
+
+// Unshipped recognizes a StarCluster plugin clusterctl does not ship, so the loader can say so
+// instead of calling it a third-party Python plugin.
+func (c *Catalog) Unshipped(setupClass string) (string, bool) {
+	want := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(setupClass)), "starcluster.plugins.")
+	what, ok := unshipped()[want]
+	return what, ok
+}
+
 // Names lists the built-in plugins, sorted.
 func (c *Catalog) Names() []string {
 	out := make([]string, 0, len(c.specs))

@@ -164,8 +164,10 @@ func (p *ipCluster) saveConnectionFile(ctx context.Context, c *setup.Cluster, m 
 	if err := saveLocal(file, data); err != nil {
 		return err
 	}
-	infof(c, "ipcluster: client connection file saved to %s; connect with ipyparallel.Client(%q, sshserver=%q)",
-		file, file, c.User+"@"+m.Addr())
+	server := c.User + "@" + remote.HostAlias(c.Tag, m.Alias)
+	infof(c, "ipcluster: client connection file saved to %s", file)
+	infof(c, "ipcluster: to connect from this machine, include `clusterctl ssh-config %s` from ~/.ssh/config, open the shared connection with `ssh -fN %s`, then ipyparallel.Client(%q, sshserver=%q)",
+		c.Tag, server, file, server)
 	if p.packer == "msgpack" {
 		infof(c, "ipcluster: the msgpack packer needs the msgpack Python package where the client runs")
 	}

@@ -145,7 +145,7 @@ if [ -f %[4]s ]; then sha256sum < %[4]s; fi`, remote.Quote(dir), u, path.Dir(not
 	if _, err := c.Sudo(ctx, m, script); err != nil {
 		return fmt.Errorf("start the notebook server: %w", err)
 	}
-	infof(c, "ipcluster: Jupyter notebook on %s at http://localhost:%d; reach it with ssh -L %d:localhost:%d %s@%s",
-		m.Alias, notebookPort, notebookPort, notebookPort, c.User, m.Addr())
+	infof(c, "ipcluster: Jupyter notebook on %s at http://localhost:%d; reach it with ssh -L %d:localhost:%d %s@%s (a host `clusterctl ssh-config %s` names)",
+		m.Alias, notebookPort, notebookPort, notebookPort, c.User, remote.HostAlias(c.Tag, m.Alias), c.Tag)
 	return nil
 }

@@ -6,15 +6,17 @@ import (
 	"github.com/clusterctl/clusterctl/internal/setup"
 )
 
-// New builds the plugin a [plugin] section resolved to, from its typed parameters (secret ones
+// New builds the plugin a [plugin NAME] section resolved to, from its typed parameters (secret ones
 // included when the config was available). The sge entry is not a plugin: it configures the
 // scheduler (see SchedulerParams). Parameters a plugin cannot use (a malformed user name, an
 // unknown log level) do not fail here but in the hooks that need them: New runs for every
 // command on a cluster, with the parameters recorded at start, and a cluster must stay
 // removable and stoppable whatever its recorded parameters.
-func New(builtin string, params map[string]any) (setup.Plugin, error) {
+func New(name, builtin string, params map[string]any) (setup.Plugin, error) {
 	p := Params(params)
 	switch builtin {
+	case "script":
+		return newScript(name, p), nil
 	case "segway":
 		return newSegway(p), nil
 	case "pkginstaller":

@@ -32,7 +32,7 @@ func TestNewEveryBuiltin(t *testing.T) {
 	extra := map[string]map[string]any{"users": {"num_users": 2}}
 	for _, spec := range NewCatalog().Specs() {
 		if IsScheduler(spec.Name) {
-			if _, err := New(spec.Name, nil); err == nil {
+			if _, err := New(spec.Name, spec.Name, nil); err == nil {
 				t.Errorf("%s built as a plugin", spec.Name)
 			}
 			continue
@@ -41,7 +41,7 @@ func TestNewEveryBuiltin(t *testing.T) {
 		for k, v := range extra[spec.Name] {
 			params[k] = v
 		}
-		p, err := New(spec.Name, params)
+		p, err := New(spec.Name, spec.Name, params)
 		if err != nil {
 			t.Errorf("%s: %v", spec.Name, err)
 			continue
@@ -54,7 +54,7 @@ func TestNewEveryBuiltin(t *testing.T) {
 
 func TestNewUnknown(t *testing.T) {
 	for _, name := range []string{"hadoop", "", "SGE"} {
-		if p, err := New(name, nil); err == nil || p != nil {
+		if p, err := New(name, name, nil); err == nil || p != nil {
 			t.Errorf("New(%q) = %v, %v; want an error", name, p, err)
 		}
 	}
@@ -78,7 +78,7 @@ func TestBadParamsFailInHooks(t *testing.T) {
 		{"tmux with a dotted session", "tmux", "not a usable tmux session name", map[string]any{"envname": "a.b"}, false},
 	}
 	for _, tc := range cases {
-		p, err := New(tc.builtin, tc.params)
+		p, err := New(tc.builtin, tc.builtin, tc.params)
 		if err != nil {
 			t.Fatalf("%s: New: %v", tc.name, err)
 		}

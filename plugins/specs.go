@@ -1,6 +1,13 @@
 package plugins
 
-import "github.com/clusterctl/clusterctl/internal/config"
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/config"
+)
 
 // builtinSpecs declares every built-in plugin: its name, the StarCluster class paths that mean it
 // (the alias table the docs print), and its parameters.
@@ -72,5 +79,69 @@ func builtinSpecs() []config.PluginSpec {
 			Params: []config.Setting{
 				{Name: "condor_host", Type: config.String, Doc: "Central manager host; default: the master."},
 			}},
+		scriptSpec(),
 	}
+}
+
+// scriptSpec declares the script plugin: executables of the user's at the plugin hooks.
+func scriptSpec() config.PluginSpec {
+	hookDoc := map[string]string{
+		"run":            "Executable run at setup (start, restart, runplugin), as StarCluster's run().",
+		"on_add_node":    "Executable run when nodes are added: on the master and on the new nodes (see WHERE).",
+		"on_remove_node": "Executable run before nodes are removed: on the master and on the nodes leaving (see WHERE).",
+		"on_restart":     "Executable run before the nodes reboot (restart).",
+		"on_shutdown":    "Executable run before the cluster stops or is terminated.",
+	}
+	var params []config.Setting
+	for _, h := range ScriptHooks() {
+		params = append(params, config.Setting{Name: h, Type: config.Path, Doc: hookDoc[h]})
+	}
+	params = append(params,
+		config.Setting{Name: "where", Type: config.String, Default: "all", Choices: []string{"master", "nodes", "all"},
+			Doc: "Where the hooks run: the master, the worker nodes, or all."},
+		config.Setting{Name: "run_as", Type: config.String, Default: "root", Choices: []string{"root", "user"},
+			Doc: "Run the hooks as root or as the cluster user."},
+		config.Setting{Name: "files", Type: config.PathList,
+			Doc: "More files uploaded beside the hooks' executables (the hooks' working directory)."})
+	return config.PluginSpec{Name: "script", Summary: "Your own executables at the plugin hooks: the way to bring a StarCluster plugin along",
+		Params: params, Check: checkScriptParams}
+}
+
+// checkScriptParams: a script plugin needs at least one hook, and every file it names must
+// exist here as a regular file (it is read and uploaded at each hook).
+func checkScriptParams(params map[string]any) map[string]string {
+	issues := map[string]string{}
+	p := Params(params)
+	hooks := 0
+	for _, h := range ScriptHooks() {
+		f := p.String(h, "")
+		if f == "" {
+			continue
+		}
+		hooks++
+		if msg := regularFile(f); msg != "" {
+			issues[h] = strings.ToUpper(h) + " " + msg
+		}
+	}
+	if hooks == 0 {
+		issues[""] = "a script plugin needs at least one of RUN, ON_ADD_NODE, ON_REMOVE_NODE, ON_RESTART, ON_SHUTDOWN"
+	}
+	for _, f := range p.List("files") {
+		if msg := regularFile(f); msg != "" {
+			issues["files"] = "FILES item " + msg
+		}
+	}
+	return issues
+}
+
+// regularFile says what is wrong with a file a plugin needs, or "".
+func regularFile(path string) string {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%s cannot be read: %v", path, errors.Unwrap(err))
+	case !st.Mode().IsRegular():
+		return path + " is not a regular file"
+	}
+	return ""
 }

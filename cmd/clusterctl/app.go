@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/cloud/ec2"
 	"github.com/clusterctl/clusterctl/internal/cluster"
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/ui"
@@ -32,11 +33,18 @@ type app struct {
 	// global flags
 	configFlag  string
 	region      string
+	refresh     int // start -r: seconds between polls, for this run
 	debug       bool
 	output      string
 	concurrency int
 
 	cfg *config.Config
+	// warned holds the config warnings shown already; saidRegion is set once the default
+	// region was announced.
+	warned     map[string]bool
+	saidRegion bool
+	// ec2NotAsked says why a listing covered local clusters only (no AWS credentials).
+	ec2NotAsked error
 
 	// Test seams: tests point these at moto and a fixed address; nil means the real thing.
 	apiOptions   []func(*middleware.Stack) error
@@ -105,7 +113,7 @@ func (a *app) printError(err error, code int) {
 			fmt.Fprintln(w, "Run with --help for usage.")
 		}
 	}
-	if a.log != nil && code != exitUsage {
+	if a.log != nil && code != exitUsage && a.log.HasDetail() && !a.debug {
 		fmt.Fprintf(w, "The full log is in %s\n", a.log.Path())
 	}
 }
@@ -121,8 +129,8 @@ func (a *app) loadConfig(ctx context.Context) (*config.Config, error) {
 	if !loc.Exists {
 		return nil, a.noConfig(loc)
 	}
-	a.logger.Debug("loading config", "path", loc.Path)
-	cfg, err := config.Load(config.LoadOptions{Path: loc.Path, Env: &a.env, Catalog: plugins.NewCatalog()})
+	a.logger.Info("loading config", "path", loc.Path) // context, not detail: messages name the file
+	cfg, err := config.Load(loadOptions(loc.Path, a.env))
 	if cfg != nil {
 		a.registerSecrets(cfg)
 	}
@@ -133,14 +141,52 @@ func (a *app) loadConfig(ctx context.Context) (*config.Config, error) {
 	if cfg == nil {
 		return nil, err
 	}
-	for _, w := range cfg.Warnings {
-		a.streams.Status().Warnf("%s", w.Error())
-	}
 	if err != nil {
-		return cfg, err // the problems, with the partly loaded config for commands that report them
+		return cfg, err // the file's or [global]'s problems, with the partly loaded config
 	}
+	a.warnAll(cfg.GlobalWarnings())
 	a.cfg = cfg
 	return cfg, nil
+}
+
+// loadOptions are the options every config load uses: the built-in plugins and the EC2
+// instance types this binary knows.
+func loadOptions(path string, env config.Env) config.LoadOptions {
+	return config.LoadOptions{Path: path, Env: &env, Catalog: plugins.NewCatalog(), InstanceTypes: ec2.KnownInstanceTypes()}
+}
+
+// warnAll shows config warnings as status lines, each once per run however many steps of
+// the command come across it.
+func (a *app) warnAll(warns config.Problems) {
+	for _, w := range warns {
+		text := w.Error()
+		if a.warned[text] {
+			continue
+		}
+		if a.warned == nil {
+			a.warned = map[string]bool{}
+		}
+		a.warned[text] = true
+		a.streams.Status().Warnf("%s", text)
+	}
+}
+
+// template resolves the template a command works on (with its flags' overrides), showing the
+// warnings that concern it; it fails with every problem that stops it.
+func (a *app) template(ctx context.Context, name string, overrides map[string]string) (*config.Config, *config.Template, error) {
+	cfg, err := a.loadConfig(ctx)
+	if err != nil {
+		return cfg, nil, err
+	}
+	tpl, rep, err := cfg.Resolve(name, overrides)
+	if err != nil {
+		return cfg, nil, err
+	}
+	a.warnAll(rep.Warnings)
+	if err := rep.Err(); err != nil {
+		return cfg, nil, err
+	}
+	return cfg, tpl, nil
 }
 
 // registerSecrets hands every credential the config holds to the redactor, so no output or log
@@ -218,17 +264,29 @@ func (a *app) enableDebug() {
 	a.streams.Logger = a.logger
 }
 
-// globalShorthands rewrites StarCluster's global -d (debug), written before the command, to
-// --debug. It is not a persistent shorthand because commands use -d themselves (spothistory
-// --days, loadbalance --dump-stats), as they did in StarCluster.
+// globalShorthands rewrites StarCluster's global short flags, written before the command, to
+// their long forms: -d (debug), -c FILE (config) and -r REGION (region), as in `clusterctl -c
+// ~/.starcluster/config -r eu-west-1 start -c small -r 10 tag`. They are not persistent
+// shorthands because commands use -d, -c and -r themselves with StarCluster's other meanings
+// (spothistory --days, start --cluster-template and --refresh-interval).
 func globalShorthands(args []string) []string {
 	out := append([]string(nil), args...)
-	takesValue := map[string]bool{"--config": true, "-r": true, "--region": true, "--output": true}
+	long := map[string]string{"c": "--config", "r": "--region"}
+	takesValue := map[string]bool{"--config": true, "--region": true, "--output": true, "--concurrency": true}
 	for i := 0; i < len(out); i++ {
 		arg := out[i]
+		short := ""
+		if len(arg) >= 2 && arg[0] == '-' && arg[1] != '-' {
+			short = arg[1:2]
+		}
 		switch {
 		case arg == "-d":
 			out[i] = "--debug"
+		case long[short] != "" && len(arg) == 2:
+			out[i] = long[short]
+			i++
+		case long[short] != "":
+			out[i] = long[short] + "=" + strings.TrimPrefix(arg[2:], "=")
 		case takesValue[arg]:
 			i++
 		case !strings.HasPrefix(arg, "-") || arg == "--":

@@ -145,16 +145,24 @@ func newListZonesCmd(a *app) *cobra.Command {
 	}
 }
 
-func imageTable(images []ec2.Image, family bool) *ui.Table {
+// imageTable lists images; family adds listpublic's distribution column, own listimages'
+// column saying which images ebsimage made.
+func imageTable(images []ec2.Image, family, own bool) *ui.Table {
 	headers := []string{"id", "name", "arch", "state", "owner", "created"}
 	if family {
 		headers = append([]string{"family"}, headers...)
+	}
+	if own {
+		headers = append(headers, "clusterctl")
 	}
 	t := ui.NewTable(headers...)
 	for _, im := range images {
 		row := []string{im.ID, im.Name, im.Architecture, im.State, im.OwnerID, im.Created.Format("2006-01-02")}
 		if family {
 			row = append([]string{im.Family}, row...)
+		}
+		if own {
+			row = append(row, map[bool]string{true: "yes", false: "-"}[im.Clusterctl])
 		}
 		t.AddRow(row...)
 	}
@@ -167,7 +175,7 @@ func newListImagesCmd(a *app) *cobra.Command {
 		Use:     "listimages",
 		Aliases: []string{"li"},
 		Short:   "List your images (AMIs)",
-		Long:    "List the images your account owns, or with -x every image you may launch.",
+		Long:    "List the images your account owns, or with -x every image you may launch; the clusterctl column marks the images ebsimage made, which removeimage removes.",
 		Example: "clusterctl listimages\nclusterctl listimages -x",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -179,7 +187,7 @@ func newListImagesCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printData(a, images, imageTable(images, false))
+			return printData(a, images, imageTable(images, false, true))
 		},
 	}
 	cmd.Flags().BoolVarP(&executable, "executable-by-me", "x", false, "list every image you may launch, not only your own")
@@ -207,7 +215,7 @@ func newListPublicCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printData(a, images, imageTable(images, true))
+			return printData(a, images, imageTable(images, true, false))
 		},
 	}
 }

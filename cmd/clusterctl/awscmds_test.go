@@ -154,7 +154,7 @@ func TestCatalogCommands(t *testing.T) {
 func TestSpotHistory(t *testing.T) {
 	e := newAWSEnv(t, smallCluster(""))
 	plot := filepath.Join(e.home, "prices.svg")
-	r := e.cli("spothistory", "m5.large", "-d", "3650", "--plot", plot)
+	r := e.cli("spothistory", "m5.large", "-d", "3650", "--plot-file", plot)
 	switch {
 	case r.code == exitNotFound:
 		t.Logf("moto served no price history: %s", r.errOut)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -89,6 +88,8 @@ type validateResult struct {
 	Templates []string         `json:"templates"`
 	Problems  []config.Problem `json:"problems"`
 	Warnings  []config.Problem `json:"warnings"`
+	// Elsewhere counts the problems of sections the checked template (-c) does not use.
+	Elsewhere int `json:"elsewhere,omitempty"`
 }
 
 func newConfigValidateCmd(a *app) *cobra.Command {
@@ -99,10 +100,14 @@ func newConfigValidateCmd(a *app) *cobra.Command {
 		Long: heredoc.Doc(`
 			Load the config and its includes, resolve every template (EXTENDS, defaults,
 			references) and run every check that needs no cloud. All problems are listed
-			together, each with its file, line, section and key. The exit status is 3 when
-			the config has problems.
+			together, each with its file, line, section and key.
 
-			With -c, only that template (and what it uses) must be valid.`),
+			A problem is an error when a template uses its section (its own settings, its
+			key, volumes, plugins and permissions, [aws info] unless it is local, [global]);
+			a problem in a section no template uses, a key StarCluster ignored, and the
+			placeholders of a new config are warnings. The exit status is 3 only on errors.
+
+			With -c, only that template and what it uses are checked, as start -c does.`),
 		Example: heredoc.Doc(`
 			clusterctl config validate
 			clusterctl config validate -c smallcluster
@@ -111,63 +116,68 @@ func newConfigValidateCmd(a *app) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, _ := a.format()
 			cfg, err := a.loadConfig(cmd.Context())
-			var probs config.Problems
-			switch {
-			case err == nil:
-			case errors.As(err, &probs):
-				if template != "" {
-					probs = problemsFor(cfg, template, probs)
-				}
-			default:
+			if cfg == nil {
 				return err
 			}
-			if template != "" {
-				if _, terr := cfg.Template(template, nil); terr != nil && !errors.As(terr, new(config.Problems)) {
-					return terr
+			rep := cfg.Check("")
+			if err != nil { // the file's or [global]'s own problems: they stop everything
+				rep = config.Report{Errors: err.(config.Problems), Warnings: cfg.GlobalWarnings()}
+			} else if template != "" {
+				if _, _, rerr := cfg.Resolve(template, nil); rerr != nil {
+					return rerr
 				}
+				rep = cfg.Check(template)
 			}
-			res := validateResult{Valid: len(probs) == 0, Path: cfg.Path, Files: cfg.Files, Templates: cfg.TemplateNames(),
-				Problems: append([]config.Problem{}, probs...), Warnings: append([]config.Problem{}, cfg.Warnings...)}
+			res := validateResult{Valid: len(rep.Errors) == 0, Path: cfg.Path, Files: cfg.Files, Templates: cfg.TemplateNames(),
+				Problems: append([]config.Problem{}, rep.Errors...), Warnings: append([]config.Problem{}, rep.Warnings...), Elsewhere: rep.Elsewhere}
 			if format == ui.FormatJSON {
 				if err := ui.PrintJSON(a.streams.SafeOut(), res); err != nil {
 					return err
 				}
-			} else if len(probs) > 0 {
-				fmt.Fprintln(a.streams.SafeErrOut(), probs.Error())
-			}
-			if len(probs) > 0 {
-				return &silentError{code: exitConfig}
-			}
-			if format != ui.FormatJSON {
-				what := fmt.Sprintf("%s: %s", plural(len(res.Templates), "template"), strings.Join(res.Templates, ", "))
-				if template != "" {
-					what = "template " + template
+				if !res.Valid {
+					return &silentError{code: exitConfig}
 				}
-				a.streams.Status().Donef("config %s is valid (%s)", cfg.Path, what)
+				return nil
+			}
+			printReport(a, cfg, template, res)
+			if !res.Valid {
+				return &silentError{code: exitConfig}
 			}
 			return nil
 		},
 	}
-	addTemplateFlag(a, cmd, &template, "check only this template")
+	addTemplateFlag(a, cmd, &template, "check only this template and what it uses")
 	return cmd
 }
 
-// problemsFor keeps the problems that concern one template: those in its own resolution, plus
-// those outside any [cluster] section (a broken [key] it uses is reported by its resolution).
-func problemsFor(cfg *config.Config, template string, all config.Problems) config.Problems {
-	var out config.Problems
-	for _, p := range all {
-		if !strings.HasPrefix(p.Section, "cluster ") {
-			out = append(out, p)
+// printReport shows a validation: the errors, the warnings, then one line that sums it up.
+func printReport(a *app, cfg *config.Config, template string, res validateResult) {
+	st := a.streams.Status()
+	if len(res.Problems) > 0 {
+		fmt.Fprintln(a.streams.SafeErrOut(), config.Problems(res.Problems).Error())
+	}
+	a.warnAll(res.Warnings)
+	what := fmt.Sprintf("%s: %s", plural(len(res.Templates), "template"), strings.Join(res.Templates, ", "))
+	if template != "" {
+		what = "template " + template
+	}
+	var placeholders []string
+	for _, w := range res.Warnings {
+		if w.Placeholder {
+			placeholders = append(placeholders, strings.ToUpper(w.Key))
 		}
 	}
-	if _, err := cfg.Template(template, nil); err != nil {
-		var own config.Problems
-		if errors.As(err, &own) {
-			out = append(out, own...)
-		}
+	switch {
+	case len(res.Problems) > 0:
+		st.Failf("config %s has %s (%s)", cfg.Path, plural(len(res.Problems), "error"), what)
+	case len(placeholders) > 0:
+		st.Donef("config %s is valid (%s); still to fill in: %s", cfg.Path, what, strings.Join(placeholders, ", "))
+	default:
+		st.Donef("config %s is valid (%s)", cfg.Path, what)
 	}
-	return out
+	if res.Elsewhere > 0 {
+		st.Infof("%s in sections %s does not use; `clusterctl config validate` lists them", plural(res.Elsewhere, "more problem"), template)
+	}
 }
 
 func newConfigShowCmd(a *app) *cobra.Command {
@@ -197,14 +207,7 @@ func newConfigShowCmd(a *app) *cobra.Command {
 				}
 				overrides[strings.ToLower(strings.TrimSpace(k))] = v
 			}
-			cfg, err := a.loadConfig(cmd.Context())
-			if err != nil && !errors.As(err, new(config.Problems)) {
-				return err
-			}
-			if cfg == nil {
-				return err
-			}
-			tpl, err := cfg.Template(template, overrides)
+			cfg, tpl, err := a.template(cmd.Context(), template, overrides)
 			if err != nil {
 				return err
 			}
@@ -273,7 +276,7 @@ func addTemplateFlag(a *app, cmd *cobra.Command, dst *string, usage string) {
 	cmd.Flags().StringVarP(dst, "cluster-template", "c", "", usage)
 	_ = cmd.RegisterFlagCompletionFunc("cluster-template", func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
 		loc := config.Locate(a.configFlag, a.env)
-		cfg, _ := config.Load(config.LoadOptions{Path: loc.Path, Env: &a.env, Catalog: plugins.NewCatalog()})
+		cfg, _ := config.Load(loadOptions(loc.Path, a.env))
 		if cfg == nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

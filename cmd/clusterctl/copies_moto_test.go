@@ -249,7 +249,8 @@ func stagingVolumes(t *testing.T, e *awsEnv) []string {
 // cliWith is cli with one more seam.
 func (e *awsEnv) cliWith(seam func(*app), args ...string) cliResult {
 	e.t.Helper()
-	e.extraSeam = seam
-	defer func() { e.extraSeam = nil }()
+	saved := e.seams
+	e.seams = append(append([]func(*app){}, saved...), seam)
+	defer func() { e.seams = saved }()
 	return e.cli(args...)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
@@ -14,7 +15,7 @@ import (
 )
 
 func newEBSImageCmd(a *app) *cobra.Command {
-	var description string
+	var description, snapshotDescription string
 	var noReboot, scrub, keepHostKeys bool
 	cmd := &cobra.Command{
 		Use:     "ebsimage INSTANCE_ID NAME",
@@ -38,6 +39,7 @@ func newEBSImageCmd(a *app) *cobra.Command {
 		Example: heredoc.Doc(`
 			clusterctl ebsimage i-0123456789abcdef0 segway-node-2026-11
 			clusterctl ebsimage --scrub i-0123456789abcdef0 segway-node-2026-11
+			clusterctl ebsimage -d "segway 2.1 node" -D "segway 2.1 root disk" i-0123456789abcdef0 segway-node
 			clusterctl listimages`),
 		Args: exactArgs(2, "an INSTANCE_ID and an image NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -63,7 +65,8 @@ func newEBSImageCmd(a *app) *cobra.Command {
 				}
 				defer client.Close()
 			}
-			id, err := p.CreateImage(ctx, in.ID, args[1], description, noReboot)
+			id, err := p.CreateImage(ctx, ec2.ImageSpec{InstanceID: in.ID, Name: args[1], Description: description,
+				SnapshotDescription: snapshotDescription, NoReboot: noReboot})
 			if client != nil && !keepHostKeys && (noReboot || err != nil) {
 				// No reboot happened: the node needs its keys back now.
 				if _, rerr := client.RunWith(ctx, ec2.RestoreHostKeysScript, remote.RunOpts{Sudo: true}); rerr != nil {
@@ -79,6 +82,7 @@ func newEBSImageCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&description, "description", "d", "", "image description")
+	cmd.Flags().StringVarP(&snapshotDescription, "snapshot-description", "D", "", "description of the image's snapshots (kept as their Description tag)")
 	cmd.Flags().BoolVar(&noReboot, "no-reboot", false, "do not reboot the instance (the disk may be inconsistent)")
 	cmd.Flags().BoolVar(&scrub, "scrub", false, "also remove root's cluster SSH key and authorized keys")
 	cmd.Flags().BoolVar(&keepHostKeys, "keep-host-keys", false, "leave the host keys and cloud-init's user data in the image")
@@ -113,4 +117,59 @@ func (a *app) scrubInstance(ctx context.Context, p *ec2.Provider, in cloud.Insta
 		return nil, fmt.Errorf("scrub %s: %w", in.ID, err)
 	}
 	return client, nil
+}
+
+func newRemoveImageCmd(a *app) *cobra.Command {
+	var yes, pretend, keep, force bool
+	cmd := &cobra.Command{
+		Use:     "removeimage IMAGE_ID",
+		Aliases: []string{"ri"},
+		Short:   "Deregister an image made by ebsimage and delete its snapshots",
+		Long: heredoc.Doc(`
+			Deregister an image (AMI) that ebsimage made and delete the EBS snapshots behind
+			it, so they stop costing money. listimages marks clusterctl's images; another
+			image is refused unless --force. -p only says what would be removed; -k keeps
+			the snapshots.`),
+		Example: heredoc.Doc(`
+			clusterctl listimages
+			clusterctl removeimage -p ami-0123456789abcdef0
+			clusterctl removeimage -y ami-0123456789abcdef0`),
+		Args: exactArgs(1, "an IMAGE_ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			p, err := a.ec2Only(ctx)
+			if err != nil {
+				return err
+			}
+			images, err := p.Images(ctx, ec2.ImageFilter{IDs: args})
+			if err != nil {
+				return err
+			}
+			if len(images) == 0 {
+				return &notFoundError{msg: "no image " + args[0]}
+			}
+			im := images[0]
+			what := fmt.Sprintf("image %s (%s)", im.ID, im.Name)
+			if !keep && len(im.Snapshots) > 0 {
+				what += " and its snapshots " + strings.Join(im.Snapshots, ", ")
+			}
+			if pretend {
+				a.streams.Status().Infof("Would remove %s (-p: nothing removed).", what)
+				return nil
+			}
+			if err := confirmed(a, yes, "Remove "+what+"?"); err != nil {
+				return err
+			}
+			if _, err := p.RemoveImage(ctx, im.ID, keep, force); err != nil {
+				return err
+			}
+			a.streams.Status().Donef("removed %s", what)
+			return nil
+		},
+	}
+	addConfirmFlags(cmd, &yes)
+	cmd.Flags().BoolVarP(&pretend, "pretend", "p", false, "say what would be removed, remove nothing")
+	cmd.Flags().BoolVarP(&keep, "keep-image-data", "k", false, "keep the image's snapshots")
+	cmd.Flags().BoolVar(&force, "force", false, "remove an image clusterctl did not make")
+	return cmd
 }

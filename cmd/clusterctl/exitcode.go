@@ -53,6 +53,7 @@ func exitCode(err error) int {
 		cfgNF   *config.NotFoundError
 		tplNF   *config.TemplateNotFoundError
 		noDefTp *config.NoDefaultTemplateError
+		noCreds *noCredentialsError
 	)
 	switch {
 	case err == nil:
@@ -65,7 +66,7 @@ func exitCode(err error) int {
 		return exitCancelled
 	case errors.As(err, &usage), isCobraUsage(err):
 		return exitUsage
-	case errors.As(err, &probs), errors.As(err, &cfgNF), errors.As(err, &noDefTp):
+	case errors.As(err, &probs), errors.As(err, &cfgNF), errors.As(err, &noDefTp), errors.As(err, &noCreds):
 		return exitConfig
 	case errors.As(err, &nf), errors.As(err, &tplNF), errors.Is(err, cluster.ErrClusterNotFound):
 		return exitNotFound

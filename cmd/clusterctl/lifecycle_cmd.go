@@ -36,7 +36,7 @@ func addConfirmFlags(cmd *cobra.Command, yes *bool) {
 }
 
 func newStopCmd(a *app) *cobra.Command {
-	var yes, terminateSpot bool
+	var yes, terminateSpot, force bool
 	cmd := &cobra.Command{
 		Use:   "stop TAG...",
 		Short: "Stop a cluster's instances, keeping their disks",
@@ -47,11 +47,12 @@ func newStopCmd(a *app) *cobra.Command {
 		Example: heredoc.Doc(`
 			clusterctl stop mycluster
 			clusterctl stop -t -y spotcluster
+			clusterctl stop -f -y unreachable
 			clusterctl start -x mycluster`),
 		Args:              minArgs(1, "at least one cluster TAG"),
 		ValidArgsFunction: completeClusters(a),
 		RunE: func(cmd *cobra.Command, tags []string) error {
-			return a.windDown(cmd.Context(), tags, yes, "Stop cluster %s?", func(eng *cluster.Engine, tag string) error {
+			return a.windDown(cmd.Context(), tags, yes, force, "Stop cluster %s?", func(eng *cluster.Engine, tag string) error {
 				if err := eng.Stop(cmd.Context(), tag, terminateSpot); err != nil {
 					return err
 				}
@@ -62,11 +63,18 @@ func newStopCmd(a *app) *cobra.Command {
 	}
 	addConfirmFlags(cmd, &yes)
 	cmd.Flags().BoolVarP(&terminateSpot, "terminate-unstoppable", "t", false, "terminate spot instances, which cannot be stopped")
+	addForceFlag(cmd, &force, "stop")
 	return cmd
 }
 
+// addForceFlag adds StarCluster's -f/--force to stop and terminate: go on past unreachable
+// nodes and failed shutdown hooks instead of stopping there.
+func addForceFlag(cmd *cobra.Command, force *bool, verb string) {
+	cmd.Flags().BoolVarP(force, "force", "f", false, verb+" even when nodes are unreachable or plugins' shutdown hooks fail")
+}
+
 func newTerminateCmd(a *app) *cobra.Command {
-	var yes bool
+	var yes, force bool
 	cmd := &cobra.Command{
 		Use:   "terminate TAG...",
 		Short: "Remove a cluster: instances, spot requests and security group",
@@ -74,15 +82,19 @@ func newTerminateCmd(a *app) *cobra.Command {
 			Terminate every instance of the cluster, cancel its spot requests and delete its
 			security group, so nothing keeps charging. Volumes are detached first and never
 			deleted. Only resources tagged with the cluster are touched; running terminate
-			again on a removed cluster is harmless.`),
+			again on a removed cluster is harmless.
+
+			Plugins' shutdown hooks run first; when one fails (or a node cannot be reached),
+			terminate stops and says so. -f goes on past such failures.`),
 		Example: heredoc.Doc(`
 			clusterctl terminate mycluster
-			clusterctl terminate -y test-bid old-cluster`),
+			clusterctl terminate -y test-bid old-cluster
+			clusterctl terminate -f -y broken`),
 		Args:              minArgs(1, "at least one cluster TAG"),
 		ValidArgsFunction: completeClusters(a),
 		RunE: func(cmd *cobra.Command, tags []string) error {
 			question := "Terminate cluster %s? Its instances and their root disks are deleted (volumes are kept)."
-			return a.windDown(cmd.Context(), tags, yes, question, func(eng *cluster.Engine, tag string) error {
+			return a.windDown(cmd.Context(), tags, yes, force, question, func(eng *cluster.Engine, tag string) error {
 				err := eng.Terminate(cmd.Context(), tag)
 				switch {
 				case errors.Is(err, cluster.ErrClusterNotFound):
@@ -97,69 +109,8 @@ func newTerminateCmd(a *app) *cobra.Command {
 		},
 	}
 	addConfirmFlags(cmd, &yes)
+	addForceFlag(cmd, &force, "terminate")
 	return cmd
-}
-
-func newListClustersCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:     "listclusters [TAG...]",
-		Aliases: []string{"lc"},
-		Short:   "List clusters with their nodes, volumes and spot requests",
-		Long: heredoc.Doc(`
-			Show every cluster (or the named ones): its security group, launch time and
-			uptime, VPC, subnet, zone, key pair, attached volumes, spot requests and each
-			node's alias, state, instance id, address and lifecycle, with a total.`),
-		Example: heredoc.Doc(`
-			clusterctl listclusters
-			clusterctl lc mycluster
-			clusterctl listclusters --output json`),
-		Args:              cobra.ArbitraryArgs,
-		ValidArgsFunction: completeClusters(a),
-		RunE: func(cmd *cobra.Command, tags []string) error {
-			infos, err := a.listClusters(cmd.Context(), tags)
-			if err != nil {
-				return err
-			}
-			format, _ := a.format()
-			if format == ui.FormatJSON {
-				return ui.PrintJSON(a.streams.SafeOut(), infos)
-			}
-			if len(infos) == 0 {
-				a.streams.Status().Infof("No clusters.")
-				return nil
-			}
-			w := a.streams.SafeOut()
-			for i, c := range infos {
-				if i > 0 {
-					fmt.Fprintln(w)
-				}
-				fmt.Fprintf(w, "%s (security group: %s)\n", c.Tag, c.Group)
-				fmt.Fprintf(w, "  Launch time:    %s\n", c.LaunchTime.Format("2006-01-02 15:04:05 MST"))
-				fmt.Fprintf(w, "  Uptime:         %s\n", c.Uptime)
-				fmt.Fprintf(w, "  VPC:            %s\n  Subnet:         %s\n", dash(c.VPC), dash(c.Subnet))
-				fmt.Fprintf(w, "  Zone:           %s\n  Keypair:        %s\n", dash(c.Zone), dash(c.KeyPair))
-				if len(c.Volumes) == 0 {
-					fmt.Fprintln(w, "  EBS volumes:    none")
-				} else {
-					fmt.Fprintln(w, "  EBS volumes:")
-					for _, v := range c.Volumes {
-						fmt.Fprintf(w, "    %s on %s:%s (%s)\n", v.ID, aliasOf(c, v.AttachedTo), v.Device, v.State)
-					}
-				}
-				fmt.Fprintf(w, "  Spot requests:  %d active\n", c.SpotRequests.Active)
-				fmt.Fprintln(w, "  Cluster nodes:")
-				t := ui.NewTable("alias", "state", "id", "address", "lifecycle")
-				for _, n := range c.Nodes {
-					t.AddRow("  "+n.Alias, n.State, n.ID, dash(firstNonEmpty(n.PublicDNS, n.PublicIP, n.PrivateIP)), string(n.Lifecycle))
-				}
-				if err := t.Render(w); err != nil {
-					return err
-				}
-				fmt.Fprintf(w, "  Total nodes:    %d\n", c.Total)
-			}
-			return nil
-		},
-	}
 }
 
 func dash(s string) string {
@@ -179,8 +130,9 @@ func firstNonEmpty(vals ...string) string {
 }
 
 // windDown stops or terminates clusters one by one: it asks (question has one %s for the tag)
-// unless yes, runs the plugins' shutdown hooks, then act.
-func (a *app) windDown(ctx context.Context, tags []string, yes bool, question string, act func(*cluster.Engine, string) error) error {
+// unless yes, runs the plugins' shutdown hooks, then act. A failed hook stops it unless
+// force, as in StarCluster.
+func (a *app) windDown(ctx context.Context, tags []string, yes, force bool, question string, act func(*cluster.Engine, string) error) error {
 	for _, tag := range tags {
 		eng, err := a.engineFor(ctx, tag)
 		if err != nil {
@@ -189,7 +141,9 @@ func (a *app) windDown(ctx context.Context, tags []string, yes bool, question st
 		if err := confirmed(a, yes, fmt.Sprintf(question, tag)); err != nil {
 			return err
 		}
-		a.shutdownHooks(ctx, eng, tag)
+		if err := a.shutdownHooks(ctx, eng, tag, force); err != nil {
+			return err
+		}
 		if err := act(eng, tag); err != nil {
 			return err
 		}
@@ -197,57 +151,24 @@ func (a *app) windDown(ctx context.Context, tags []string, yes bool, question st
 	return nil
 }
 
-// shutdownHooks runs the cluster's plugins' on-shutdown hooks before it stops or goes away. It
-// is best effort and bounded: an unreachable cluster must still stop, so failures only warn.
-func (a *app) shutdownHooks(ctx context.Context, eng *cluster.Engine, tag string) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+// shutdownHooks runs the cluster's plugins' on-shutdown hooks before it stops or goes away,
+// bounded in time so an unreachable node cannot hold the command. A failure stops the command
+// (saying how to go on) unless force, which only warns.
+func (a *app) shutdownHooks(ctx context.Context, eng *cluster.Engine, tag string, force bool) error {
+	hctx, cancel := context.WithTimeout(ctx, shutdownHookTimeout)
 	defer cancel()
-	if err := eng.Shutdown(ctx, tag, a.setupOptions(ctx)); err != nil && !errors.Is(err, cluster.ErrClusterNotFound) {
-		a.streams.Status().Warnf("plugins' shutdown hooks failed (continuing): %v", err)
+	err := eng.Shutdown(hctx, tag, a.setupOptions(hctx))
+	switch {
+	case err == nil, errors.Is(err, cluster.ErrClusterNotFound):
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case force:
+		a.streams.Status().Warnf("plugins' shutdown hooks failed (going on, -f): %v", err)
+		return nil
 	}
+	return fmt.Errorf("plugins' shutdown hooks failed on cluster %s: %w; nothing was stopped or terminated (use -f to go on anyway)", tag, err)
 }
 
-// listClusters describes the clusters of every provider, or only those named.
-func (a *app) listClusters(ctx context.Context, tags []string) ([]cluster.Info, error) {
-	ps, err := a.providers(ctx)
-	if err != nil && len(ps) == 0 {
-		return nil, err
-	}
-	if err != nil {
-		a.streams.Status().Warnf("EC2 clusters not listed: %v", err)
-	}
-	var infos []cluster.Info
-	var eng *cluster.Engine
-	for _, p := range ps {
-		eng = a.engine(p)
-		all, err := eng.List(ctx)
-		if err != nil {
-			return nil, err
-		}
-		infos = append(infos, all...)
-	}
-	if len(tags) == 0 {
-		return infos, nil
-	}
-	var out []cluster.Info
-	for _, t := range tags {
-		found := false
-		for _, in := range infos {
-			if in.Tag == t {
-				out, found = append(out, in), true
-			}
-		}
-		if !found {
-			return out, &cluster.NotFoundError{Tag: t, Existing: infoTags(infos)}
-		}
-	}
-	return out, nil
-}
-
-func infoTags(infos []cluster.Info) []string {
-	out := make([]string, len(infos))
-	for i, in := range infos {
-		out[i] = in.Tag
-	}
-	return out
-}
+// shutdownHookTimeout bounds the plugins' shutdown hooks of stop and terminate.
+const shutdownHookTimeout = 2 * time.Minute

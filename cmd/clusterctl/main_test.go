@@ -27,6 +27,10 @@ func newHome(t testing.TB) string {
 	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION_NAME"} {
 		t.Setenv(k, "")
 	}
+	// Tests send traffic only to loopback: never probe the instance metadata service, and
+	// send EC2 calls a test makes without moto to a closed loopback port.
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_ENDPOINT_URL_EC2", "http://127.0.0.1:9")
 	return home
 }
 
@@ -93,8 +97,9 @@ func TestConfigInitValidateShow(t *testing.T) {
 		t.Fatalf("init --force: %+v", r)
 	}
 	r = cli(t, "config", "validate")
-	if r.code != 0 || !strings.Contains(r.errOut, "is valid (1 template: smallcluster)") {
-		t.Fatalf("validate: %+v", r)
+	if r.code != 0 || !strings.Contains(r.errOut, "is valid (1 template: smallcluster); still to fill in: KEY_LOCATION, NODE_IMAGE_ID") ||
+		!strings.Contains(r.errOut, "! NODE_IMAGE_ID is still the example ami-0123456789abcdef0") {
+		t.Fatalf("validate after init must name the placeholders: %+v", r)
 	}
 	r = cli(t, "config", "show", "-c", "smallcluster", "--set", "cluster_size=4")
 	if r.code != 0 || !strings.Contains(r.out, "CLUSTER_SIZE") || !strings.Contains(r.out, "command line") {
@@ -131,12 +136,15 @@ func TestValidateInvalid(t *testing.T) {
 		!strings.Contains(r.errOut, "unknown-key.ini:13; did you mean NODE_INSTANCE_TYPE?") {
 		t.Fatalf("%+v", r)
 	}
+	if strings.Contains(r.errOut, "The full log is in") {
+		t.Errorf("a config error points at the log, which holds nothing more:\n%s", r.errOut)
+	}
 	r = cli(t, "--config", fixture, "--output", "json", "config", "validate")
 	var res validateResult
 	if err := json.Unmarshal([]byte(r.out), &res); err != nil || r.code != exitConfig {
 		t.Fatalf("json: %v %+v", err, r)
 	}
-	if res.Valid || len(res.Problems) != 3 || res.Problems[0].Pos.Line != 13 || res.Problems[0].Key != "node_instancetype" {
+	if res.Valid || len(res.Problems) != 2 || res.Problems[0].Pos.Line != 13 || res.Problems[0].Key != "node_instancetype" {
 		t.Fatalf("json result: %+v", res)
 	}
 }
@@ -190,13 +198,46 @@ func TestGlobalShorthands(t *testing.T) {
 	cases := map[string]string{
 		"-d config validate":                "--debug config validate",
 		"--config x -d spothistory -d 3 m5": "--config x --debug spothistory -d 3 m5",
-		"-r -d start x":                     "-r -d start x",
+		"-r -d start x":                     "--region -d start x",
+		"-r eu-west-1 start -r 10 x":        "--region eu-west-1 start -r 10 x",
+		"-reu-west-1 lz":                    "--region=eu-west-1 lz",
 		"spothistory -d 7 m5.large":         "spothistory -d 7 m5.large",
 		"--output=json -d listclusters -d":  "--output=json --debug listclusters -d",
+		"-c ~/sc start -c small tag":        "--config ~/sc start -c small tag",
+		"-d -c f terminate -c x":            "--debug --config f terminate -c x",
+		"-cf.ini listclusters":              "--config=f.ini listclusters",
+		"--concurrency 4 -c f lc":           "--concurrency 4 --config f lc",
 	}
 	for in, want := range cases {
 		if got := strings.Join(globalShorthands(strings.Fields(in)), " "); got != want {
 			t.Errorf("%q -> %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestHelpGroups: --help sorts the commands by task (every command is in a group but help and
+// completion) and indents every example, the root's included.
+func TestHelpGroups(t *testing.T) {
+	newHome(t)
+	streams, _, _, _ := ui.TestStreams()
+	root := newRootCmd(&app{streams: streams})
+	for _, c := range root.Commands() {
+		if c.GroupID == "" && c.Name() != "help" && c.Name() != "completion" {
+			t.Errorf("%s is in no help group", c.Name())
+		}
+	}
+	r := cli(t, "--help")
+	for _, want := range []string{"Cluster lifecycle:\n", "Nodes:\n", "Access and files:\n", "Volumes and images:\n", "AWS resources:\n",
+		"Local clusters:\n", "Configuration:\n", "Examples:\n  clusterctl config init\n"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("--help lacks %q:\n%s", want, r.out)
+		}
+	}
+	for _, c := range allCommands(root) {
+		for _, line := range strings.Split(c.Example, "\n") {
+			if line != "" && !strings.HasPrefix(line, "  ") {
+				t.Errorf("%s: example line %q is not indented", c.CommandPath(), line)
+			}
 		}
 	}
 }

@@ -60,8 +60,8 @@ type awsEnv struct {
 	extra   []func(*middleware.Stack) error
 	ip      func(context.Context) (netip.Addr, error)
 	timeout time.Duration // wait timeout; 0 means 20 s
-	// extraSeam, when set, changes the app of the next command (see cliWith).
-	extraSeam func(*app)
+	// seams run after the moto wiring, so a test can look at or adjust the app.
+	seams []func(*app)
 }
 
 const testImage = mototest.ImageAMD64
@@ -142,8 +142,8 @@ func (e *awsEnv) cli(args ...string) cliResult {
 		}
 		a.publicIP = e.ip
 		a.localStateDir = e.home // no local clusters of this machine leak into EC2 listings
-		if e.extraSeam != nil {
-			e.extraSeam(a)
+		for _, s := range e.seams {
+			s(a)
 		}
 	})
 	return cliResult{code: code, out: out.String(), errOut: errOut.String()}
@@ -243,20 +243,28 @@ func itoa(n int) string { return fmt.Sprint(n) }
 // spotStaysPending makes DescribeInstances report running spot instances as pending, the way
 // EC2 shows spot capacity that is not fulfilled.
 func spotStaysPending() func(*middleware.Stack) error {
+	return rewriteOutput("spotStaysPending", func(res *awsec2.DescribeInstancesOutput) {
+		for _, r := range res.Reservations {
+			for i := range r.Instances {
+				in := r.Instances[i]
+				if in.InstanceLifecycle == types.InstanceLifecycleTypeSpot && in.State != nil && in.State.Name == types.InstanceStateNameRunning {
+					r.Instances[i].State = &types.InstanceState{Name: types.InstanceStateNamePending, Code: aws.Int32(0)}
+				}
+			}
+		}
+	})
+}
+
+// rewriteOutput is middleware that lets edit change every successful result of type T, to
+// show what moto never does (spot capacity pending, volumes being deleted).
+func rewriteOutput[T any](name string, edit func(*T)) func(*middleware.Stack) error {
 	return func(s *middleware.Stack) error {
-		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("spotStaysPending",
+		return s.Initialize.Add(middleware.InitializeMiddlewareFunc(name,
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
 				middleware.InitializeOutput, middleware.Metadata, error) {
 				out, md, err := next.HandleInitialize(ctx, in)
-				if res, ok := out.Result.(*awsec2.DescribeInstancesOutput); ok && err == nil {
-					for _, r := range res.Reservations {
-						for i := range r.Instances {
-							in := r.Instances[i]
-							if in.InstanceLifecycle == types.InstanceLifecycleTypeSpot && in.State != nil && in.State.Name == types.InstanceStateNameRunning {
-								r.Instances[i].State = &types.InstanceState{Name: types.InstanceStateNamePending, Code: aws.Int32(0)}
-							}
-						}
-					}
+				if res, ok := out.Result.(*T); ok && err == nil {
+					edit(res)
 				}
 				return out, md, err
 			}), middleware.After)

@@ -62,7 +62,8 @@ func newAddNodeCmd(a *app) *cobra.Command {
 		Example: heredoc.Doc(`
 			clusterctl addnode mycluster
 			clusterctl addnode -n 4 -b 0.05 mycluster
-			clusterctl addnode -a gpu1,gpu2 -i g5.xlarge mycluster`),
+			clusterctl addnode -a gpu1,gpu2 -I g5.xlarge -i ami-0123456789abcdef0 mycluster
+			clusterctl addnode -z us-east-1b mycluster`),
 		Args:              exactArgs(1, "the cluster TAG"),
 		ValidArgsFunction: completeClusters(a),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -99,8 +100,9 @@ func newAddNodeCmd(a *app) *cobra.Command {
 	f.IntVarP(&o.Count, "num-nodes", "n", 1, "number of nodes to add")
 	f.StringArrayVarP(&aliases, "alias", "a", nil, "aliases of the new nodes (comma list or repeated)")
 	f.StringVarP(&bid, "bid", "b", "", "launch the nodes as spot with this maximum hourly price")
-	f.StringVarP(&o.Type, "instance-type", "i", "", "instance type (default: the cluster's worker type)")
-	f.StringVarP(&o.Image, "image-id", "m", "", "image (default: the cluster's worker image)")
+	f.StringVarP(&o.Image, "image-id", "i", "", "image (default: the cluster's worker image)")
+	f.StringVarP(&o.Type, "instance-type", "I", "", "instance type (default: the cluster's worker type)")
+	f.StringVarP(&o.Zone, "availability-zone", "z", "", "zone to launch in (default: the master's)")
 	f.BoolVarP(&o.NoCreate, "no-create", "x", false, "set up existing instances (named with -a) instead of launching")
 	f.BoolVarP(&o.CreateOnly, "create-only", "o", false, "launch the nodes without setting them up (later: addnode -x -a ALIAS)")
 	cmd.MarkFlagsMutuallyExclusive("no-create", "create-only")
@@ -112,24 +114,29 @@ func newRemoveNodeCmd(a *app) *cobra.Command {
 	var aliases []string
 	var yes bool
 	cmd := &cobra.Command{
-		Use:     "removenode TAG",
+		Use:     "removenode TAG [NODE...]",
 		Aliases: []string{"rn"},
 		Short:   "Remove nodes from a cluster and terminate them",
 		Long: heredoc.Doc(`
 			Take nodes out of the cluster: plugins' on-remove hooks run (in reverse order),
 			the scheduler disables and removes them, the other nodes forget them (hosts,
 			known host keys, NFS exports), then they are terminated (unless -k). Without -a
-			the highest-numbered workers go. The master is never removed.`),
+			the highest-numbered workers go. The master is never removed.
+
+			StarCluster's older form, nodes named after the tag (removenode TAG node001
+			node002), works too.`),
 		Example: heredoc.Doc(`
 			clusterctl removenode -y mycluster
 			clusterctl removenode -n 3 -y mycluster
-			clusterctl removenode -a node002 -k mycluster`),
-		Args:              exactArgs(1, "the cluster TAG"),
+			clusterctl removenode -a node002 -k mycluster
+			clusterctl removenode -y mycluster node003 node004`),
+		Args:              minArgs(1, "the cluster TAG"),
 		ValidArgsFunction: completeClusters(a),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, s := range aliases {
 				o.Aliases = append(o.Aliases, splitComma(s)...)
 			}
+			o.Aliases = append(o.Aliases, args[1:]...)
 			what := plural(max(o.Count, 1), "node")
 			if len(o.Aliases) > 0 {
 				what = strings.Join(o.Aliases, ", ")
@@ -159,25 +166,37 @@ func newRemoveNodeCmd(a *app) *cobra.Command {
 }
 
 func newRestartCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var rebootOnly bool
+	cmd := &cobra.Command{
 		Use:     "restart TAG",
 		Aliases: []string{"reboot"},
 		Short:   "Reboot every node and set the cluster up again",
-		Long:    "Run the plugins' on-restart hooks, reboot every instance, wait for them, then run the whole setup again (every step is idempotent).",
-		Example: "clusterctl restart mycluster",
-		Args:    exactArgs(1, "the cluster TAG"), ValidArgsFunction: completeClusters(a),
+		Long: heredoc.Doc(`
+			Run the plugins' on-restart hooks, reboot every instance, wait for them, then run
+			the whole setup again (every step is idempotent). With -o, only reboot and wait
+			until the instances run again.`),
+		Example: heredoc.Doc(`
+			clusterctl restart mycluster
+			clusterctl restart -o mycluster`),
+		Args: exactArgs(1, "the cluster TAG"), ValidArgsFunction: completeClusters(a),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			eng, err := a.engineFor(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			if err := eng.Restart(cmd.Context(), args[0], a.setupOptions(cmd.Context())); err != nil {
+			if err := eng.Restart(cmd.Context(), args[0], a.setupOptions(cmd.Context()), rebootOnly); err != nil {
 				return err
 			}
-			a.streams.Status().Donef("cluster %s restarted", args[0])
+			what := "restarted"
+			if rebootOnly {
+				what = "rebooted (not set up again: -o)"
+			}
+			a.streams.Status().Donef("cluster %s %s", args[0], what)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVarP(&rebootOnly, "reboot-only", "o", false, "only reboot the instances; skip setting the cluster up again")
+	return cmd
 }
 
 func newRunPluginCmd(a *app) *cobra.Command {

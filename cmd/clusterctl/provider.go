@@ -3,8 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"os"
+	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,26 +18,21 @@ import (
 )
 
 // awsInfo returns the [aws info] settings for commands that need AWS but no template. They work
-// without a config file (the SDK's credential chain), and a config whose templates have problems
-// does not block them: terminating a cluster must never depend on fixing a typo elsewhere.
+// without a config file (the SDK's credential chain), and only problems of [aws info] itself
+// (and of the file or [global]) stop them: terminating a cluster must never depend on fixing
+// a typo in a template.
 func (a *app) awsInfo(ctx context.Context) (config.AWSInfo, error) {
 	cfg, err := a.loadConfig(ctx)
 	var nf *config.NotFoundError
-	var probs config.Problems
 	switch {
 	case err == nil:
+		if probs := cfg.AWSProblems(); len(probs) > 0 {
+			return config.AWSInfo{}, probs
+		}
 		return cfg.AWS, nil
 	case errors.As(err, &nf) && a.configFlag == "":
-		a.logger.Debug("no config file; using the AWS SDK's credential chain")
+		a.logger.Info("no config file; using the AWS SDK's credential chain")
 		return config.AWSInfo{}, nil
-	case errors.As(err, &probs) && cfg != nil:
-		for _, p := range probs {
-			if p.Section == "aws info" {
-				return config.AWSInfo{}, err
-			}
-		}
-		a.streams.Status().Warnf("the config has problems (see `clusterctl config validate`); continuing with its [aws info]")
-		return cfg.AWS, nil
 	}
 	return config.AWSInfo{}, err
 }
@@ -55,10 +51,46 @@ func (a *app) ec2Provider(ctx context.Context, aws config.AWSInfo) (*ec2.Provide
 	if a.apiOptions != nil {
 		opts.APIOptions = a.apiOptions
 	}
-	if a.pollInterval > 0 {
-		opts.PollInterval = a.pollInterval
+	opts.PollInterval = a.refreshInterval(ctx)
+	opts.Log = a.logger
+	p, err := ec2.New(ctx, opts)
+	var ce *ec2.CredentialsError
+	if errors.As(err, &ce) {
+		a.logger.Debug("the AWS SDK found no credentials", "reason", ce.Err.Error())
+		return nil, &noCredentialsError{}
 	}
-	return ec2.New(ctx, opts)
+	if err == nil && p.RegionDefaulted() && !a.saidRegion {
+		a.saidRegion = true
+		a.streams.Status().Infof("No region configured: using %s, as StarCluster did (set AWS_REGION_NAME in [aws info], AWS_REGION, or -r to choose).", ec2.DefaultRegion)
+	}
+	return p, err
+}
+
+// noCredentialsError is a first run without AWS credentials, explained once: the three ways to
+// provide them, and that local clusters need none. The SDK's own reason is in the debug log.
+type noCredentialsError struct{}
+
+func (e *noCredentialsError) Error() string {
+	return `no AWS credentials found. Provide them in one of three ways:
+  1. the config file's [aws info]: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
+  2. the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE
+  3. the AWS CLI's files: ` + "`aws configure`" + ` (or ` + "`aws sso login`" + `) writes ~/.aws/credentials and ~/.aws/config
+On an EC2 instance, its IAM role is used. Local clusters (PROVIDER = local) need no credentials.`
+}
+
+// refreshInterval is how often EC2 is polled while waiting: the tests' interval, start -r,
+// REFRESH_INTERVAL in [global], else the provider's default (0).
+func (a *app) refreshInterval(ctx context.Context) time.Duration {
+	switch {
+	case a.pollInterval > 0:
+		return a.pollInterval
+	case a.refresh > 0:
+		return time.Duration(a.refresh) * time.Second
+	}
+	if cfg, err := a.loadConfig(ctx); err == nil && cfg.Global.RefreshInterval > 0 {
+		return time.Duration(cfg.Global.RefreshInterval) * time.Second
+	}
+	return 0
 }
 
 // provider returns EC2, for commands that need the cloud but name no cluster.
@@ -74,18 +106,29 @@ func (a *app) provider(ctx context.Context) (cloud.Provider, error) {
 }
 
 // providerFor returns the provider holding cluster tag: the local provider when this machine
-// has a local cluster of that name, else EC2.
+// has a local cluster of that name (no AWS credentials needed), else EC2. When EC2 cannot be
+// asked, the error says so rather than that the cluster does not exist.
 func (a *app) providerFor(ctx context.Context, tag string) (cloud.Provider, error) {
 	if a.providerSeam == nil {
 		if lp, err := a.localProvider(); err == nil {
-			if _, err := lp.GetCluster(ctx, tag); err == nil || !a.awsConfigured(ctx) {
-				// Without AWS credentials anywhere the cluster can only be local (and
-				// the local provider says it does not exist).
+			if _, err := lp.GetCluster(ctx, tag); err == nil {
 				return lp, nil
 			}
 		}
 	}
-	return a.provider(ctx)
+	p, err := a.provider(ctx)
+	var nc *noCredentialsError
+	if errors.As(err, &nc) {
+		return nil, notHere(tag, err)
+	}
+	return p, err
+}
+
+// notHere is a cluster this machine does not have locally while EC2 could not be asked: not
+// found (exit status 4, what a script checking for the cluster wants, local clusters being
+// what a machine without credentials has), saying why EC2 was not asked.
+func notHere(tag string, why error) error {
+	return &notFoundError{msg: fmt.Sprintf("this machine has no local cluster %s, and EC2 was not asked: %v", tag, why)}
 }
 
 // providerForTemplate returns the provider a template launches on (PROVIDER).
@@ -112,47 +155,29 @@ func (a *app) localProvider() (*local.Provider, error) {
 		Progress: func(msg string) { a.streams.Status().Infof("  %s", msg) }})
 }
 
-// providers lists every provider that may hold clusters, for listclusters: local clusters when
-// this machine has any, and EC2 unless no AWS credentials are configured anywhere (probing the
-// instance metadata service for them would only make listing local clusters slow).
-func (a *app) providers(ctx context.Context) ([]cloud.Provider, error) {
+// providers lists every provider that may hold clusters, for listclusters: the local one
+// (when this machine can have local clusters) and EC2. ec2Err says why EC2 could not be asked
+// (no credentials, say), so a listing never claims there are no clusters without having asked.
+func (a *app) providers(ctx context.Context) (ps []cloud.Provider, ec2Err error) {
 	if a.providerSeam != nil {
 		p, err := a.providerSeam(ctx)
-		return []cloud.Provider{p}, err
-	}
-	var out []cloud.Provider
-	aws := a.awsConfigured(ctx)
-	if lp, err := a.localProvider(); err == nil {
-		if cl, err := lp.ListClusters(ctx); (err == nil && len(cl) > 0) || !aws {
-			out = append(out, lp)
+		if err != nil {
+			return nil, err
 		}
+		return []cloud.Provider{p}, nil
 	}
-	if !aws && len(out) > 0 {
-		return out, nil
+	if lp, err := a.localProvider(); err == nil {
+		if _, err := lp.ListClusters(ctx); err == nil {
+			ps = append(ps, lp)
+		} else {
+			a.logger.Debug("local clusters not listed", "error", err.Error())
+		}
 	}
 	p, err := a.provider(ctx)
 	if err != nil {
-		return out, err
+		return ps, err
 	}
-	return append(out, p), nil
-}
-
-// awsConfigured reports whether any AWS credentials source is set up, without network calls.
-func (a *app) awsConfigured(ctx context.Context) bool {
-	if info, err := a.awsInfo(ctx); err == nil && (info.AccessKeyID != "" || info.Profile != "") {
-		return true
-	}
-	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
-		if val, ok := a.env.Lookup(v); ok && val != "" {
-			return true
-		}
-	}
-	for _, f := range []string{"~/.aws/credentials", "~/.aws/config"} {
-		if _, err := os.Stat(a.env.ExpandPath(f)); err == nil {
-			return true
-		}
-	}
-	return false
+	return append(ps, p), nil
 }
 
 // engine builds the cluster engine over a provider.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 )
@@ -27,8 +29,8 @@ func newRootCmd(a *app) *cobra.Command {
 	}
 	root.SetVersionTemplate("clusterctl {{.Version}}\n")
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.configFlag, "config", "", "config file (default: $CLUSTERCTL_CONFIG, $STARCLUSTER_CONFIG, ~/.clusterctl/config, ~/.starcluster/config)")
-	pf.StringVarP(&a.region, "region", "r", "", "AWS region (default: AWS_REGION_NAME in [aws info], else the AWS SDK's)")
+	pf.StringVar(&a.configFlag, "config", "", "config file (default: $CLUSTERCTL_CONFIG, $STARCLUSTER_CONFIG, ~/.clusterctl/config, ~/.starcluster/config); -c before the command works too")
+	pf.StringVar(&a.region, "region", "", "AWS region (default: AWS_REGION_NAME in [aws info], else the AWS SDK's, else us-east-1); -r before the command works too")
 	pf.BoolVar(&a.debug, "debug", false, "print debug messages on stderr too (they always go to the log file); -d before the command works too")
 	pf.StringVar(&a.output, "output", "text", "output format: text or json")
 	pf.IntVar(&a.concurrency, "concurrency", 32, "nodes worked on at once in per-node steps")
@@ -50,9 +52,73 @@ func newRootCmd(a *app) *cobra.Command {
 		newListRegionsCmd(a), newListZonesCmd(a), newListImagesCmd(a), newListPublicCmd(a), newShowConsoleCmd(a),
 		newSSHMasterCmd(a), newSSHNodeCmd(a), newSSHInstanceCmd(a), newPutCmd(a), newGetCmd(a),
 		newAddNodeCmd(a), newRemoveNodeCmd(a), newRestartCmd(a), newRunPluginCmd(a), newImageCmd(a), newLoadBalanceCmd(a), newEBSImageCmd(a),
-		newIAMPolicyCmd(a), newSyncDataCmd(a), newListSnapshotsCmd(a), newPruneSnapshotsCmd(a), newCreateSnapshotCmd(a))
+		newIAMPolicyCmd(a), newSyncDataCmd(a), newListSnapshotsCmd(a), newPruneSnapshotsCmd(a), newCreateSnapshotCmd(a),
+		newResizeVolumeCmd(a), newRemoveImageCmd(a), newSSHConfigCmd(a))
 	root.CompletionOptions.HiddenDefaultCmd = false
+	groupCommands(root)
+	for _, c := range commandTree(root) {
+		c.Example = indentExample(c.Example)
+	}
 	return root
+}
+
+// commandGroups sorts the commands by task in --help, as the GitHub CLI does; commands not
+// listed (help, completion) stay under "Additional Commands".
+func commandGroups() []struct {
+	id, title string
+	commands  []string
+} {
+	return []struct {
+		id, title string
+		commands  []string
+	}{
+		{"lifecycle", "Cluster lifecycle:", []string{"start", "stop", "restart", "terminate", "listclusters", "runplugin"}},
+		{"nodes", "Nodes:", []string{"addnode", "removenode", "loadbalance"}},
+		{"access", "Access and files:", []string{"sshmaster", "sshnode", "sshinstance", "ssh-config", "put", "get"}},
+		{"storage", "Volumes and images:", []string{"createvolume", "listvolumes", "resizevolume", "removevolume", "ebsimage", "listimages", "removeimage", "listpublic"}},
+		{"data", "Data on every node:", []string{"syncdata", "createsnapshot", "listsnapshots", "prunesnapshots"}},
+		{"aws", "AWS resources:", []string{"listinstances", "listspots", "spothistory", "showconsole", "listkeypairs", "createkey", "removekey", "listregions", "listzones", "iam-policy"}},
+		{"local", "Local clusters:", []string{"image"}},
+		{"config", "Configuration:", []string{"config"}},
+	}
+}
+
+func groupCommands(root *cobra.Command) {
+	byName := map[string]*cobra.Command{}
+	for _, c := range root.Commands() {
+		byName[c.Name()] = c
+	}
+	for _, g := range commandGroups() {
+		root.AddGroup(&cobra.Group{ID: g.id, Title: g.title})
+		for _, name := range g.commands {
+			if c, ok := byName[name]; ok {
+				c.GroupID = g.id
+			}
+		}
+	}
+}
+
+// commandTree lists a command and everything below it.
+func commandTree(c *cobra.Command) []*cobra.Command {
+	out := []*cobra.Command{c}
+	for _, sub := range c.Commands() {
+		out = append(out, commandTree(sub)...)
+	}
+	return out
+}
+
+// indentExample indents every line of an example by two spaces, as help shows them.
+func indentExample(ex string) string {
+	if ex == "" {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(ex, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "  " + l
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // requireSubcommand makes a group command without a subcommand a usage error rather than a

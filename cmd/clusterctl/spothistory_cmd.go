@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -16,17 +18,20 @@ import (
 func newSpotHistoryCmd(a *app) *cobra.Command {
 	var zone, startText, endText, plotFile string
 	var days float64
+	var plot bool
 	cmd := &cobra.Command{
 		Use:     "spothistory INSTANCE_TYPE",
 		Aliases: []string{"shi"},
 		Short:   "Show spot price history for an instance type",
 		Long: heredoc.Doc(`
 			Show the Linux spot price history of an instance type in the region (or one zone):
-			the current, average and highest price per zone, to choose a SPOT_BID. --plot
-			draws the history into a PNG or SVG file.`),
+			the current, average and highest price per zone, to choose a SPOT_BID. -p draws
+			the history into a PNG file under ~/.clusterctl/plots and prints its path
+			(StarCluster opened a browser); --plot-file names the file (.png or .svg).`),
 		Example: heredoc.Doc(`
 			clusterctl spothistory m5.large
-			clusterctl spothistory c5.xlarge -z us-east-1a -d 7 --plot prices.png`),
+			clusterctl spothistory -p c5.xlarge -z us-east-1a -d 7
+			clusterctl spothistory c5.xlarge --plot-file prices.svg`),
 		Args: exactArgs(1, "an INSTANCE_TYPE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			end := time.Now().UTC()
@@ -56,11 +61,19 @@ func newSpotHistoryCmd(a *app) *cobra.Command {
 			if len(prices) == 0 {
 				return &notFoundError{msg: fmt.Sprintf("no spot price history for %s in this region between %s and %s", args[0], start.Format(time.RFC3339), end.Format(time.RFC3339))}
 			}
+			if plot && plotFile == "" {
+				plotFile = filepath.Join(a.env.Home, ".clusterctl", "plots",
+					fmt.Sprintf("spothistory-%s-%s-%s.png", args[0], p.Region(), end.Format("20060102-150405")))
+			}
 			if plotFile != "" {
-				if err := plotPrices(args[0], prices, a.env.ExpandPath(plotFile)); err != nil {
+				path := a.env.ExpandPath(plotFile)
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					return err
 				}
-				a.streams.Status().Donef("wrote spot price chart to %s", plotFile)
+				if err := plotPrices(args[0], prices, path); err != nil {
+					return err
+				}
+				a.streams.Status().Donef("wrote spot price chart to %s", path)
 			}
 			return printData(a, prices, priceSummary(prices))
 		},
@@ -70,7 +83,8 @@ func newSpotHistoryCmd(a *app) *cobra.Command {
 	f.Float64VarP(&days, "days", "d", 30, "days of history to show")
 	f.StringVarP(&startText, "start-time", "s", "", "start of the history (ISO 8601; overrides --days)")
 	f.StringVarP(&endText, "end-time", "e", "", "end of the history (ISO 8601; default: now)")
-	f.StringVarP(&plotFile, "plot", "p", "", "also draw the history into this .png or .svg file")
+	f.BoolVarP(&plot, "plot", "p", false, "also draw the history into a PNG file and print its path")
+	f.StringVar(&plotFile, "plot-file", "", "draw the history into this .png or .svg file")
 	return cmd
 }
 

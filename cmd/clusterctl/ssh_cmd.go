@@ -111,23 +111,33 @@ func newSSHMasterCmd(a *app) *cobra.Command {
 		Args:              minArgs(1, "the cluster TAG"),
 		ValidArgsFunction: completeClusters(a),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			acc, err := a.access(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			m, err := acc.Master()
-			if err != nil {
-				return err
-			}
-			t, err := acc.Target(m, o.user)
-			if err != nil {
-				return err
-			}
-			return a.shellTo(cmd.Context(), t, acc.Options(), o, args[1:])
+			return a.sshMaster(cmd.Context(), args[0], o, args[1:])
 		},
 	}
 	addSSHFlags(cmd, &o, true)
 	return cmd
+}
+
+// sshMaster opens a shell on a cluster's master, or runs command there.
+func (a *app) sshMaster(ctx context.Context, tag string, o sshOptions, command []string) error {
+	acc, err := a.access(ctx, tag)
+	if err != nil {
+		return err
+	}
+	m, err := acc.Master()
+	if err != nil {
+		return err
+	}
+	t, err := acc.Target(m, o.user)
+	if err != nil {
+		return err
+	}
+	return a.shellTo(ctx, t, acc.Options(), o, command)
+}
+
+// loginMaster logs in to a cluster's master (start -l), as sshmaster TAG does.
+func (a *app) loginMaster(ctx context.Context, tag string) error {
+	return a.sshMaster(ctx, tag, sshOptions{}, nil)
 }
 
 func newSSHNodeCmd(a *app) *cobra.Command {

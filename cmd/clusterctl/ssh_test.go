@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -104,6 +105,15 @@ func (e *sshEnv) cli(args ...string) cliResult {
 	return cliResult{code: code, out: out.String(), errOut: errOut.String()}
 }
 
+func (e *sshEnv) must(t *testing.T, args ...string) cliResult {
+	t.Helper()
+	r := e.cli(args...)
+	if r.code != 0 {
+		t.Fatalf("clusterctl %v: exit %d\n%s", args, r.code, r.errOut)
+	}
+	return r
+}
+
 func TestSSHCommands(t *testing.T) {
 	e := newSSHEnv(t)
 	for _, builtin := range []bool{false, true} {
@@ -195,6 +205,37 @@ func TestPutGet(t *testing.T) {
 	if r := e.cli("put", "lo", filepath.Join(e.home, "missing"), remoteDir); r.code != exitUsage {
 		t.Errorf("put of a missing local path: %+v", r)
 	}
+
+	// What put can write, get can read: a directory only root may enter is written through
+	// sudo by put and read through sudo by get.
+	rootOnly, err := os.MkdirTemp("/var/tmp", "clusterctl-rootonly-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(rootOnly) })
+	if err := os.Chmod(rootOnly, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.cli("put", "lo", src, rootOnly+"/"); r.code != 0 {
+		t.Fatalf("put into a root-only directory: %+v", r)
+	}
+	if st, err := os.Stat(filepath.Join(rootOnly, "work", "sub", "b.csv")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("put as root: %v %v", st, err)
+	}
+	back := filepath.Join(e.home, "from-root")
+	if r := e.cli("get", "lo", rootOnly+"/work", back); r.code != 0 {
+		t.Fatalf("get from a root-only directory: %+v", r)
+	}
+	for name, mode := range map[string]os.FileMode{"a.txt": 0o644, "run.sh": 0o755, "sub/b.csv": 0o600} {
+		data, err := os.ReadFile(filepath.Join(back, name))
+		st, serr := os.Stat(filepath.Join(back, name))
+		if err != nil || serr != nil || string(data) != "content of "+name || st.Mode().Perm() != mode {
+			t.Errorf("get %s through sudo: %q %v %v", name, data, err, st)
+		}
+	}
+	if r := e.cli("get", "lo", rootOnly+"/work/missing.txt", back); r.code == 0 {
+		t.Errorf("get of a missing root-only file succeeded")
+	}
 }
 
 // TestSSHMasterInteractive drives an interactive sshmaster session through a pseudo-terminal
@@ -253,5 +294,38 @@ func TestSSHMasterInteractive(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("session did not end")
+	}
+}
+
+// TestSSHConfig: ssh-config writes Host blocks the system ssh reaches every node with,
+// verified against the pinned keys, node001 through the master; a changed host key is refused.
+func TestSSHConfig(t *testing.T) {
+	e := newSSHEnv(t)
+	printed := e.cli("ssh-config", "lo")
+	if printed.code != 0 || !strings.Contains(printed.out, "Host lo-master\n") || !strings.Contains(printed.out, "Host lo-node001\n") ||
+		!strings.Contains(printed.out, "    ProxyJump lo-master\n") || !strings.Contains(printed.out, "StrictHostKeyChecking yes") {
+		t.Fatalf("ssh-config:\n%+v", printed)
+	}
+	file := filepath.Join(e.home, ".ssh", "clusterctl-lo")
+	r := e.cli("ssh-config", "-o", file, "lo")
+	if r.code != 0 || !strings.Contains(r.errOut, "Include "+file) {
+		t.Fatalf("ssh-config -o: %+v", r)
+	}
+	data, err := os.ReadFile(file)
+	if st, serr := os.Stat(file); err != nil || serr != nil || st.Mode().Perm() != 0o600 || string(data) != printed.out {
+		t.Fatalf("written file: %v %v %v", st, err, serr)
+	}
+	for _, host := range []string{"lo-master", "lo-node001"} {
+		out, err := exec.Command(sshdtest.SSHPath, "-F", file, "-o", "BatchMode=yes", host, "echo via-$((40+2))").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "via-42") {
+			t.Errorf("ssh -F %s %s: %v\n%s", file, host, err, out)
+		}
+	}
+	other := sshdtest.Start(t, sshdtest.Options{})
+	e.p.insts[0].PublicIP, e.p.insts[0].PrivateIP = other.Addr, other.Addr // a new address: its key is not the pinned one
+	e.p.insts[0].HostKey = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(e.master.HostKey)))
+	e.must(t, "ssh-config", "-o", file, "lo")
+	if out, err := exec.Command(sshdtest.SSHPath, "-F", file, "-o", "BatchMode=yes", "lo-master", "true").CombinedOutput(); err == nil {
+		t.Errorf("ssh reached a host whose key is not the pinned one:\n%s", out)
 	}
 }

@@ -22,9 +22,14 @@ type startOptions struct {
 	createOnly   bool
 	validateOnly bool
 	dryRun       bool
-	keyLocation  string
-	userdata     []string
-	overrides    map[string]*string
+	// skipValidation is StarCluster's -V, which clusterctl takes as a dry run: it never
+	// launches anything unchecked.
+	skipValidation bool
+	loginMaster    bool
+	description    string
+	keyLocation    string
+	userdata       []string
+	overrides      map[string]*string
 }
 
 func newStartCmd(a *app) *cobra.Command {
@@ -47,8 +52,9 @@ func newStartCmd(a *app) *cobra.Command {
 			start -x also brings back a stopped cluster.`),
 		Example: heredoc.Doc(`
 			clusterctl start mycluster
-			clusterctl start -c smallcluster --bid 0.03 test-bid
+			clusterctl start -c smallcluster --bid 0.03 -d "segway test run" test-bid
 			clusterctl start -c mediumcluster -s 10 --dry-run big
+			clusterctl start -l -c smallcluster mycluster
 			clusterctl start -x mycluster`),
 		Args:              exactArgs(1, "TAG"),
 		ValidArgsFunction: completeClusters(a),
@@ -62,6 +68,10 @@ func newStartCmd(a *app) *cobra.Command {
 	f.BoolVarP(&o.createOnly, "create-only", "o", false, "only launch instances; skip cluster setup")
 	f.BoolVarP(&o.validateOnly, "validate-only", "v", false, "run every check, then stop")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be created, then stop")
+	f.BoolVarP(&o.skipValidation, "skip-validation", "V", false, "StarCluster's \"skip validation\": clusterctl always validates, so -V validates and shows what would start (as --dry-run)")
+	f.BoolVarP(&o.loginMaster, "login-master", "l", false, "log in to the master once the cluster is ready")
+	f.StringVarP(&o.description, "description", "d", "", "a description of the cluster, recorded with it and shown by listclusters")
+	f.IntVarP(&a.refresh, "refresh-interval", "r", 0, "seconds between polls while waiting for instances (default: REFRESH_INTERVAL in [global], else 5)")
 	f.StringVarP(&o.keyLocation, "key-location", "K", "", "private key file (overrides KEY_LOCATION)")
 	f.StringArrayVarP(&o.userdata, "userdata-script", "U", nil, "script run at first boot (repeatable; replaces USERDATA_SCRIPTS)")
 	for _, ov := range []struct{ long, short, key, usage string }{
@@ -93,11 +103,19 @@ func newStartCmd(a *app) *cobra.Command {
 		f.AddFlag(boolOverrideFlag(v, b.off, b.offShort, "false", "the opposite of --"+b.on))
 	}
 	cmd.MarkFlagsMutuallyExclusive("no-create", "dry-run")
+	cmd.MarkFlagsMutuallyExclusive("login-master", "create-only")
 	return cmd
 }
 
 func runStart(cmd *cobra.Command, a *app, o *startOptions, tag string) error {
 	ctx := cmd.Context()
+	if o.skipValidation {
+		a.streams.Status().Infof("clusterctl does not skip validation: -V validates and shows what would start; run without -V to start it.")
+		o.dryRun = true
+	}
+	if a.refresh < 0 {
+		return usageErrorf("--refresh-interval must be a positive number of seconds")
+	}
 	overrides := map[string]string{}
 	for k, v := range o.overrides {
 		if *v != "" {
@@ -107,16 +125,16 @@ func runStart(cmd *cobra.Command, a *app, o *startOptions, tag string) error {
 	if len(o.userdata) > 0 {
 		overrides["userdata_scripts"] = strings.Join(o.userdata, ",")
 	}
-	if o.noCreate && (len(overrides) > 0 || o.template != "") {
+	if o.noCreate && (len(overrides) > 0 || o.template != "" || o.description != "") {
 		return usageErrorf("start -x resumes a cluster as it was launched; template flags do not apply")
+	}
+	if o.noCreate && o.dryRun {
+		return usageErrorf("start -x resumes an existing cluster; --dry-run and -V do not apply")
 	}
 	var tpl *config.Template
 	if !o.noCreate {
-		cfg, err := a.loadConfig(ctx)
-		if err != nil {
-			return err
-		}
-		if tpl, err = cfg.Template(o.template, overrides); err != nil {
+		var err error
+		if _, tpl, err = a.template(ctx, o.template, overrides); err != nil {
 			return err
 		}
 		if o.keyLocation != "" && tpl.Key != nil {
@@ -139,7 +157,7 @@ func runStart(cmd *cobra.Command, a *app, o *startOptions, tag string) error {
 	eng := a.engine(p)
 	res, err := eng.Start(ctx, cluster.StartOptions{Tag: tag, Template: tpl, NoCreate: o.noCreate,
 		ValidateOnly: o.validateOnly, DryRun: o.dryRun, ProviderName: p.Name(), CreateOnly: o.createOnly,
-		Setup: a.setupOptions(ctx)})
+		Description: o.description, Setup: a.setupOptions(ctx)})
 	if err != nil {
 		return err
 	}
@@ -157,6 +175,10 @@ func runStart(cmd *cobra.Command, a *app, o *startOptions, tag string) error {
 	a.streams.Status().Donef("cluster %s %s: %s", tag, what, plural(len(res.Instances), "instance"))
 	if err := printInstances(a, res.Instances); err != nil {
 		return err
+	}
+	if o.loginMaster && !o.createOnly {
+		a.streams.Status().Infof("Logging in to the master of %s (remove the cluster later with `clusterctl terminate %s`).", tag, tag)
+		return a.loginMaster(ctx, tag)
 	}
 	a.streams.Status().Infof("Log in with `clusterctl sshmaster %s`; remove it with `clusterctl terminate %s`.", tag, tag)
 	return nil

@@ -92,13 +92,14 @@ func newListVolumesCmd(a *app) *cobra.Command {
 		name, id, status, attach, zone, snapshot string
 		size                                     int
 		tags                                     []string
+		deleted                                  bool
 	}
 	cmd := &cobra.Command{
 		Use:     "listvolumes",
 		Aliases: []string{"lv"},
 		Short:   "List EBS volumes, with StarCluster's filters",
-		Long:    "List the region's volumes, filtered by name, id, size, status, attachment, zone, snapshot or tags.",
-		Example: "clusterctl listvolumes\nclusterctl listvolumes -S available -z us-east-1a\nclusterctl listvolumes -t project=segway",
+		Long:    "List the region's volumes, filtered by name, id, size, status, attachment, zone, snapshot or tags. Volumes being deleted or deleted are left out unless -d.",
+		Example: "clusterctl listvolumes\nclusterctl listvolumes -S available -z us-east-1a\nclusterctl listvolumes -t project=segway\nclusterctl listvolumes -d",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tagMap, err := parseTags(f.tags)
@@ -126,6 +127,9 @@ func newListVolumesCmd(a *app) *cobra.Command {
 				if (f.size > 0 && v.SizeGB != f.size) || (f.snapshot != "" && v.SnapshotID != f.snapshot) || (f.attach != "" && f.attach != attached) {
 					continue
 				}
+				if gone := v.State == "deleting" || v.State == "deleted"; gone && !f.deleted && f.status != v.State {
+					continue
+				}
 				shown = append(shown, v)
 			}
 			t := ui.NewTable("id", "name", "size", "zone", "status", "attached to", "device", "encrypted", "created")
@@ -148,6 +152,7 @@ func newListVolumesCmd(a *app) *cobra.Command {
 	fl.StringVarP(&f.zone, "zone", "z", "", "availability zone")
 	fl.StringVarP(&f.snapshot, "snapshot-id", "i", "", "snapshot the volume was created from")
 	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "tag KEY=VALUE (repeatable)")
+	fl.BoolVarP(&f.deleted, "show-deleted", "d", false, "also list volumes being deleted or deleted")
 	return cmd
 }
 

@@ -55,6 +55,9 @@ type Provider interface {
 	DetachVolume(ctx context.Context, volumeID string) error
 	// DeleteVolume deletes an available volume.
 	DeleteVolume(ctx context.Context, volumeID string) error
+	// ResizeVolume grows a volume to sizeGB (volumes never shrink) and waits until the new
+	// size is usable; growing the filesystem on it is the engine's work.
+	ResizeVolume(ctx context.Context, volumeID string, sizeGB int) error
 }
 
 // Capabilities are the differences between providers that change what setup does.

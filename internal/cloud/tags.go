@@ -29,6 +29,9 @@ const (
 	// made for (its recorded template's), so a later cluster reusing the tag never takes an
 	// earlier one's data for its own.
 	TagSyncData = "clusterctl:syncdata"
+	// TagImage marks an image (and its snapshots) made by ebsimage, so listimages can tell
+	// clusterctl's images apart and removeimage deletes only what it made.
+	TagImage = "clusterctl:image"
 	// GroupPrefix is the security group name prefix, StarCluster's, so users recognize it.
 	GroupPrefix = "@sc-"
 )

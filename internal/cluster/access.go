@@ -122,6 +122,21 @@ func (a *Access) Target(in cloud.Instance, user string) (remote.Target, error) {
 	return t, nil
 }
 
+// RunAsRoot connects to one of the cluster's instances as its login user and runs script as
+// root (through sudo), for one-off work outside setup (ebsimage --scrub, resizevolume).
+func (a *Access) RunAsRoot(ctx context.Context, in cloud.Instance, script string) (remote.Result, error) {
+	t, err := a.Target(in, "")
+	if err != nil {
+		return remote.Result{}, err
+	}
+	client, err := remote.Connect(ctx, t, a.Options())
+	if err != nil {
+		return remote.Result{}, err
+	}
+	defer client.Close()
+	return client.RunWith(ctx, script, remote.RunOpts{Sudo: true})
+}
+
 // Options are the SSH options for this cluster: its key and its pinned host keys.
 func (a *Access) Options() remote.Options {
 	return remote.Options{KeyFile: a.KeyFile, KnownHosts: a.KnownHosts}

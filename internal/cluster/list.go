@@ -13,6 +13,7 @@ type Info struct {
 	Tag          string           `json:"tag"`
 	Group        string           `json:"security_group"`
 	Template     string           `json:"template,omitempty"`
+	Description  string           `json:"description,omitempty"`
 	LaunchTime   time.Time        `json:"launch_time"`
 	Uptime       string           `json:"uptime"`
 	VPC          string           `json:"vpc,omitempty"`
@@ -67,6 +68,7 @@ func (e *Engine) describe(ctx context.Context, c cloud.Cluster) (Info, error) {
 	info := Info{Tag: c.Tag, Group: c.GroupName, VPC: c.VPCID, LaunchTime: c.CreatedAt, Volumes: []cloud.Volume{}, Nodes: []cloud.Instance{}}
 	if rec, err := DecodeRecord(c.Recorded); err == nil {
 		info.Template = rec.Template
+		info.Description = rec.Description
 		info.KeyPair = rec.KeyName
 	}
 	insts, err := e.Provider.Instances(ctx, c.Tag)

@@ -19,6 +19,8 @@ type AddOptions struct {
 	Bid *float64
 	// Type and Image override the cluster's default worker type and image.
 	Type, Image string
+	// Zone launches the nodes in this availability zone instead of the master's.
+	Zone string
 	// NoCreate sets up existing instances (named by Aliases) instead of launching new ones.
 	NoCreate bool
 	// CreateOnly launches the nodes without setting them up (addnode -o; addnode -x sets them
@@ -48,6 +50,9 @@ func (e *Engine) AddNodes(ctx context.Context, tag string, o AddOptions, so Setu
 		}
 		if o.Bid != nil {
 			rec.SpotBid = o.Bid
+		}
+		if o.Zone != "" {
+			rec.Zone = o.Zone
 		}
 		g.Spot = rec.SpotBid != nil
 		cl, err := e.Provider.GetCluster(ctx, tag)
@@ -244,8 +249,9 @@ func nonEmpty(xs []string) []string {
 }
 
 // Restart reboots every node and runs the whole setup again: plugins' OnRestart first (in
-// reverse), then the reboot, the wait for running and SSH, and setup.
-func (e *Engine) Restart(ctx context.Context, tag string, so SetupOptions) error {
+// reverse), then the reboot, the wait for running and SSH, and setup. rebootOnly stops after
+// the instances run again (restart -o).
+func (e *Engine) Restart(ctx context.Context, tag string, so SetupOptions, rebootOnly bool) error {
 	s, err := e.openSession(ctx, tag, so)
 	if err != nil {
 		return err
@@ -269,6 +275,9 @@ func (e *Engine) Restart(ctx context.Context, tag string, so SetupOptions) error
 	}
 	if _, err := e.waitRunning(ctx, tag); err != nil {
 		return err
+	}
+	if rebootOnly {
+		return nil
 	}
 	return e.Setup(ctx, tag, so)
 }

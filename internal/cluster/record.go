@@ -17,8 +17,10 @@ const recordVersion = 1
 // without the config file. Secret plugin parameters are left out: tags are readable by anyone
 // who can describe the account's resources.
 type Record struct {
-	Version         int                   `json:"v"`
-	Template        string                `json:"template"`
+	Version  int    `json:"v"`
+	Template string `json:"template"`
+	// Description is what start -d recorded (untrusted when read back: shown only).
+	Description     string                `json:"description,omitempty"`
 	Provider        string                `json:"provider"`
 	CreatedAt       time.Time             `json:"created_at"`
 	ClusterSize     int                   `json:"cluster_size"`

@@ -135,7 +135,7 @@ func configurePlugins(r Record, secrets map[string]map[string]any, c *setup.Clus
 			sched = sge.New(sge.Settings{MasterIsExecHost: params.Bool("master_is_exec_host", true), SlotsPerHost: params.Int("slots_per_host", 0)})
 			continue
 		}
-		p, err := plugins.New(rp.Builtin, params)
+		p, err := plugins.New(rp.Name, rp.Builtin, params)
 		if err != nil {
 			return fmt.Errorf("plugin %s: %w", rp.Name, err)
 		}

@@ -31,6 +31,8 @@ type StartOptions struct {
 	ProviderName string
 	// CreateOnly launches without setting the cluster up (start -o).
 	CreateOnly bool
+	// Description is recorded with the cluster (start -d) and shown by listclusters.
+	Description string
 	// Setup carries what cluster setup needs.
 	Setup SetupOptions
 }
@@ -66,6 +68,7 @@ func (e *Engine) Start(ctx context.Context, o StartOptions) (*Result, error) {
 		}
 	}
 	rec := NewRecord(t, o.ProviderName, cidrs, e.now(), e.Secret)
+	rec.Description = o.Description
 	plan := NewPlan(o.Tag, rec)
 	if t.KeyName == "" {
 		if err := e.ensureClusterKey(o.Tag); err != nil {

@@ -23,7 +23,7 @@ func isAWSSharedFile(secs []*rawSection) bool {
 	hasAWSKey := false
 	for _, rs := range secs {
 		probe := &rawSection{Header: rs.Header}
-		if classify(probe) == nil {
+		if _, _, ignored := classify(probe); !ignored {
 			return false
 		}
 		for k := range rs.Keys {

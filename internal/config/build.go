@@ -12,7 +12,7 @@ func (l *loader) build() *Config {
 	cfg := &Config{
 		Files: l.files, Keys: map[string]*Key{}, Clusters: map[string]*Template{},
 		Volumes: map[string]*Volume{}, Plugins: map[string]*Plugin{}, Permissions: map[string]*Permission{},
-		raw: map[string]*rawSection{}, catalog: l.catalog, env: l.env,
+		raw: map[string]*rawSection{}, catalog: l.catalog, env: l.env, types: l.types, resolved: map[string]resolution{},
 	}
 	cfg.AWS.Sources = map[string]Pos{}
 	cfg.sections = map[string]bool{}
@@ -21,6 +21,7 @@ func (l *loader) build() *Config {
 	}
 	sawGlobal, sawAWS := false, false
 	for _, rs := range l.sections {
+		l.scope = sectionLabel(rs)
 		switch rs.Kind {
 		case KindGlobal:
 			sawGlobal = true
@@ -31,7 +32,9 @@ func (l *loader) build() *Config {
 			l.decode(rs, SchemaFor(KindAWS), &cfg.AWS, cfg.AWS.Sources)
 		case KindKey:
 			k := &Key{Name: rs.Name, Sources: map[string]Pos{}}
-			l.decode(rs, SchemaFor(KindKey), k, k.Sources)
+			if l.decodeOK(rs, SchemaFor(KindKey), k, k.Sources) {
+				l.checkKey(rs, k)
+			}
 			cfg.Keys[rs.Name] = k
 		case KindVolume:
 			v := &Volume{Name: rs.Name, Sources: map[string]Pos{}}
@@ -55,29 +58,33 @@ func (l *loader) build() *Config {
 		}
 	}
 	if !sawGlobal {
+		l.scope = "global"
 		l.decode(&rawSection{Kind: KindGlobal, Keys: map[string]rawValue{}}, SchemaFor(KindGlobal), &cfg.Global, nil)
 	}
+	l.scope = "aws info"
 	if !sawAWS {
 		rs := &rawSection{Kind: KindAWS, Header: "aws info", Keys: map[string]rawValue{}}
 		l.applyAWSEnv(rs)
 		l.decode(rs, SchemaFor(KindAWS), &cfg.AWS, cfg.AWS.Sources)
 	}
 	l.checkAWS(cfg)
+	l.scope = ""
 	for _, name := range sortedKeys(cfg.raw) {
-		t, probs, warns := cfg.resolveWarn(name, nil)
-		l.probs = append(l.probs, probs...)
-		l.warns = append(l.warns, warns...)
+		t, res := cfg.resolve(name, nil)
+		cfg.resolved[name] = res
 		if t != nil {
 			cfg.Clusters[name] = t
 		}
 	}
 	if d := cfg.Global.DefaultTemplate; d != "" && cfg.raw[d] == nil {
 		pos := l.byKey["global "].Keys["default_template"].Pos
-		l.problem(Problem{Pos: pos, Section: "global", Key: "default_template",
+		l.problem(Problem{Pos: pos, Section: "global", Key: "default_template", Scope: scopeDefault,
 			Msg:  fmt.Sprintf("DEFAULT_TEMPLATE names template %s, which has no [cluster %s] section", d, d),
 			Hint: didYouMean("[cluster %s]", d, sortedKeys(cfg.raw))})
 	}
-	cfg.Warnings = l.warns.sorted()
+	cfg.problems = l.probs.sorted()
+	cfg.warnings = l.warns.sorted()
+	cfg.Warnings = cfg.Check("").Warnings
 	return cfg
 }
 
@@ -90,21 +97,29 @@ func (l *loader) decode(rs *rawSection, schema Schema, dst any, sources map[stri
 		v := rs.Keys[k]
 		st, ok := schema.Lookup(k)
 		if !ok {
-			p := unknownKey(rs, schema, v)
+			p, misplaced := unknownKey(rs, schema, v)
 			p.Section = cmp.Or(v.Section, p.Section)
-			l.problem(p)
+			if misplaced {
+				l.warn(p)
+			} else {
+				l.problem(p)
+			}
 			continue
 		}
 		if st.Ignored != "" {
 			l.warn(Problem{Pos: v.Pos, Section: cmp.Or(v.Section, label), Key: k, Msg: st.Upper() + " is ignored", Hint: st.Ignored})
 			continue
 		}
+		if strings.TrimSpace(v.Value) == "" {
+			if msg := emptyValue(st); msg != "" {
+				l.fail(st.Name)
+				l.problem(Problem{Pos: v.Pos, Section: cmp.Or(v.Section, label), Key: k, Msg: msg, Hint: emptyHint(st)})
+			}
+			continue // an empty optional text is unset, as it was for StarCluster
+		}
 		val, msg := parseValue(st, v.Value, l.env)
 		if msg != "" {
-			if l.failed == nil {
-				l.failed = map[string]bool{}
-			}
-			l.failed[st.Name] = true
+			l.fail(st.Name)
 			where := label
 			if v.Section != "" {
 				where = v.Section
@@ -128,10 +143,29 @@ func (l *loader) decodeOK(rs *rawSection, schema Schema, dst any, sources map[st
 	return len(l.probs) == before
 }
 
-// defaults fills unset settings with their defaults and reports missing required ones.
+// fail records a key whose value did not parse.
+func (l *loader) fail(name string) {
+	if l.failed == nil {
+		l.failed = map[string]bool{}
+	}
+	l.failed[name] = true
+}
+
+// defaults fills unset settings with their defaults and reports missing required ones. A key
+// written with an empty value counts as unset (its emptiness is reported by decode).
 func (l *loader) defaults(rs *rawSection, schema Schema, dst any, sources map[string]Pos) {
 	for _, st := range schema.Settings {
-		if _, set := rs.Keys[st.Name]; set || st.Ignored != "" {
+		if st.Ignored != "" || rs.has(st) {
+			continue
+		}
+		if _, written := rs.lookup(st); written {
+			if st.Default != "" {
+				val, _ := parseValue(st, st.Default, l.env)
+				setField(dst, st.Name, val)
+				if sources != nil {
+					sources[st.Name] = Pos{File: "default"}
+				}
+			}
 			continue
 		}
 		if st.Required {
@@ -154,15 +188,12 @@ func (l *loader) defaults(rs *rawSection, schema Schema, dst any, sources map[st
 	}
 }
 
-// unknownKey explains an undeclared key: the nearest key of this section kind, or the kind of
-// section the key belongs to.
-func unknownKey(rs *rawSection, schema Schema, v rawValue) Problem {
-	p := Problem{Pos: v.Pos, Section: sectionLabel(rs), Key: strings.ToLower(v.Name),
-		Msg: "unknown key " + strings.ToUpper(v.Name)}
-	if s := suggest(v.Name, schema.Names()); s != "" {
-		p.Hint = "did you mean " + strings.ToUpper(s) + "?"
-		return p
-	}
+// unknownKey explains an undeclared key. A key another kind of section declares is misplaced:
+// StarCluster ignored it there, so it is a warning saying where it belongs. Anything else is
+// most likely a typo, and an error with the nearest key of this section kind: typos cost money.
+func unknownKey(rs *rawSection, schema Schema, v rawValue) (Problem, bool) {
+	upper := strings.ToUpper(v.Name)
+	p := Problem{Pos: v.Pos, Section: sectionLabel(rs), Key: strings.ToLower(v.Name), Msg: "unknown key " + upper}
 	for _, k := range Kinds() {
 		if k == schema.Kind {
 			continue
@@ -172,14 +203,42 @@ func unknownKey(rs *rawSection, schema Schema, v rawValue) Problem {
 			if k.Named() {
 				where = "a [" + string(k) + " NAME] section"
 			}
-			p.Hint = fmt.Sprintf("%s belongs in %s", strings.ToUpper(v.Name), where)
-			return p
+			p.Msg = upper + " is ignored here"
+			p.Hint = fmt.Sprintf("it belongs in %s (StarCluster ignored it here too)", where)
+			return p, true
 		}
+	}
+	if s := suggest(v.Name, schema.Names()); s != "" {
+		p.Hint = "did you mean " + strings.ToUpper(s) + "?"
+		return p, false
 	}
 	if len(schema.Settings) > 0 {
 		p.Hint = "known keys here: " + strings.ToUpper(strings.Join(schema.Names(), ", "))
 	}
-	return p
+	return p, false
+}
+
+// emptyValue says why an empty value is a problem, or "" when it simply leaves the key unset:
+// a required key must have a value, and a number or boolean cannot be empty (StarCluster
+// refused those too).
+func emptyValue(st Setting) string {
+	switch {
+	case st.Required:
+		return st.Upper() + " is empty"
+	case st.Type == Int || st.Type == Float || st.Type == Bool:
+		return fmt.Sprintf("%s is empty (a %s is expected)", st.Upper(), st.Type)
+	}
+	return ""
+}
+
+func emptyHint(st Setting) string {
+	if st.Example != "" {
+		return fmt.Sprintf("write a value, e.g. %s = %s", st.Upper(), st.Example)
+	}
+	if !st.Required {
+		return "write a value or remove the line"
+	}
+	return "write a value"
 }
 
 // didYouMean formats "did you mean X?" for the closest candidate, or "" when none is close.

@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 )
@@ -23,8 +25,28 @@ func (l *loader) applyAWSEnv(rs *rawSection) {
 	}
 }
 
+// accessKeyRE is the shape of an AWS access key id (AKIA..., ASIA...: 16 to 128 upper-case
+// letters and digits); a placeholder such as "PUT YOURS HERE" fails it.
+var accessKeyRE = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
+
+// regionRE is the shape of a region name (us-east-1, ap-southeast-2, us-gov-west-1).
+var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+
 func (l *loader) checkAWS(cfg *Config) {
 	a := cfg.AWS
+	if a.AccessKeyID != "" && !accessKeyRE.MatchString(a.AccessKeyID) {
+		l.warn(Problem{Pos: a.Sources["aws_access_key_id"], Section: "aws info", Key: "aws_access_key_id",
+			Msg:  "AWS_ACCESS_KEY_ID does not look like an access key id (16 or more capital letters and digits)",
+			Hint: "put your key id there, or remove the line to use the AWS SDK's credentials (environment, ~/.aws)"})
+	}
+	if a.RegionName != "" && !regionRE.MatchString(a.RegionName) {
+		p := Problem{Pos: a.Sources["aws_region_name"], Section: "aws info", Key: "aws_region_name",
+			Msg: fmt.Sprintf("AWS_REGION_NAME %q is not a region name such as us-east-1", a.RegionName)}
+		if strings.Contains(a.RegionName, ".") {
+			p.Hint = "it looks like an endpoint host, which belongs in AWS_REGION_HOST"
+		}
+		l.warn(p)
+	}
 	if (a.AccessKeyID == "") != (a.SecretAccessKey == "") {
 		missing, have := "AWS_SECRET_ACCESS_KEY", "aws_access_key_id"
 		if a.AccessKeyID == "" {
@@ -34,6 +56,21 @@ func (l *loader) checkAWS(cfg *Config) {
 			Msg:  "missing required key " + missing,
 			Hint: "set both keys, or neither to use the AWS SDK's credential chain"})
 	}
+}
+
+// checkKey warns when KEY_LOCATION is still the example `config init` wrote and no such file
+// exists: the key pair is one of the placeholders left to fill in.
+func (l *loader) checkKey(rs *rawSection, k *Key) {
+	st, _ := SchemaFor(KindKey).Lookup("key_location")
+	if k.Location != l.env.ExpandPath(st.Example) {
+		return
+	}
+	if _, err := os.Stat(k.Location); err == nil {
+		return
+	}
+	l.warn(Problem{Pos: rs.Keys["key_location"].Pos, Section: sectionLabel(rs), Key: "key_location", Placeholder: true,
+		Msg:  fmt.Sprintf("KEY_LOCATION is still the example %s, which does not exist", st.Example),
+		Hint: fmt.Sprintf("create the key pair with `clusterctl createkey %s -o %s`, or point KEY_LOCATION at your key", k.Name, st.Example)})
 }
 
 var deviceRE = regexp.MustCompile(`^/dev/(sd|xvd)[b-z]$`)
@@ -121,9 +158,9 @@ func (l *loader) plugin(rs *rawSection) *Plugin {
 		spec, found = l.catalog.Lookup(class)
 	}
 	if !found {
-		l.problem(Problem{Pos: sc.Pos, Section: label, Key: "setup_class",
-			Msg:  fmt.Sprintf("SETUP_CLASS %s is not a built-in plugin", class),
-			Hint: "plugins are compiled in" + builtinList(l.catalog)})
+		p := l.unknownPlugin(class)
+		p.Pos, p.Section, p.Key = sc.Pos, label, "setup_class"
+		l.problem(p)
 		return nil
 	}
 	p := &Plugin{Name: rs.Name, SetupClass: class, Builtin: spec.Name, Params: map[string]any{}, Pos: rs.Pos}
@@ -156,7 +193,7 @@ func (l *loader) plugin(rs *rawSection) *Plugin {
 			l.problem(Problem{Pos: v.Pos, Section: label, Key: k, Msg: msg})
 			continue
 		}
-		p.Params[st.Name] = val
+		p.Params[st.Name] = l.relativeToFile(st, val, v.Pos)
 	}
 	for _, st := range spec.Params {
 		if _, set := p.Params[st.Name]; set {
@@ -171,8 +208,71 @@ func (l *loader) plugin(rs *rawSection) *Plugin {
 			p.Params[st.Name], _ = parseValue(st, st.Default, l.env)
 		}
 	}
+	if len(l.probs) == before && spec.Check != nil {
+		issues := spec.Check(p.Params)
+		for _, k := range sortedKeys(issues) {
+			pos := rs.Pos
+			if v, ok := params.Keys[k]; ok {
+				pos = v.Pos
+			}
+			l.problem(Problem{Pos: pos, Section: label, Key: k, Msg: issues[k]})
+		}
+	}
 	if len(l.probs) > before {
 		return nil
+	}
+	return p
+}
+
+// relativeToFile makes the relative paths of a plugin parameter relative to the directory of
+// the config file that wrote them (as INCLUDE is), not to wherever clusterctl runs.
+func (l *loader) relativeToFile(st Setting, val any, pos Pos) any {
+	dir := ""
+	for _, f := range l.files {
+		if l.show(f) == pos.File {
+			dir = filepath.Dir(f)
+		}
+	}
+	abs := func(p string) string {
+		if dir == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	switch st.Type {
+	case Path:
+		return abs(val.(string))
+	case PathList:
+		items := val.([]string)
+		for i := range items {
+			items[i] = abs(items[i])
+		}
+		return items
+	}
+	return val
+}
+
+// unknownPlugin explains a SETUP_CLASS that names no built-in plugin: one of StarCluster's own
+// plugins clusterctl does not ship, a Python class (a user's own plugin, which a Go binary
+// cannot run: the message shows how to port it to a script plugin), or a typo.
+func (l *loader) unknownPlugin(class string) Problem {
+	port := "port it to a script plugin (SETUP_CLASS = script, its RUN, ON_ADD_NODE, ... keys naming executables; see \"Script plugins\" in the README)"
+	if l.catalog != nil {
+		if what, ok := l.catalog.Unshipped(class); ok {
+			return Problem{Msg: fmt.Sprintf("SETUP_CLASS %s is StarCluster's %s plugin, which clusterctl does not ship", class, what),
+				Hint: port + ", or remove it from the template's PLUGINS"}
+		}
+	}
+	if dot := strings.LastIndexByte(class, '.'); dot > 0 && dot < len(class)-1 {
+		module, name := class[:dot], class[dot+1:]
+		return Problem{Msg: fmt.Sprintf("SETUP_CLASS %s is a Python plugin (class %s of module %s), which clusterctl cannot run", class, name, module),
+			Hint: fmt.Sprintf("%s: what %s.run() did goes in RUN, on_add_node() in ON_ADD_NODE", port, name)}
+	}
+	p := Problem{Msg: fmt.Sprintf("SETUP_CLASS %s is not a built-in plugin", class), Hint: "plugins are compiled in" + builtinList(l.catalog)}
+	if l.catalog != nil {
+		if s := suggest(class, l.catalog.Names()); s != "" {
+			p.Hint = "did you mean " + s + "?"
+		}
 	}
 	return p
 }

@@ -19,19 +19,26 @@ func (l *loader) checkTemplate(c *Config, rs *rawSection, t *Template) {
 		}
 		return rs.Pos
 	}
+	// where names the section a key was written in: an ancestor's, for an inherited value.
+	where := func(key string) string {
+		if v, ok := rs.Keys[key]; ok && v.Section != "" {
+			return v.Section
+		}
+		return label
+	}
 	bad := func(key, hint, format string, args ...any) {
 		if l.failed[key] {
 			return // its parse error is reported already
 		}
-		where := label
-		if v, ok := rs.Keys[key]; ok && v.Section != "" {
-			where = v.Section
-		}
-		l.problem(Problem{Pos: at(key), Section: where, Key: key, Msg: fmt.Sprintf(format, args...), Hint: hint})
+		l.problem(Problem{Pos: at(key), Section: where(key), Key: key, Msg: fmt.Sprintf(format, args...), Hint: hint})
 	}
 
 	if t.KeyName == "" && t.Provider != "local" && !l.failed["provider"] {
-		l.problem(Problem{Pos: rs.Pos, Section: label, Key: "keyname", Msg: "missing required key KEYNAME",
+		msg, pos := "missing required key KEYNAME", rs.Pos
+		if v, ok := rs.Keys["keyname"]; ok {
+			msg, pos = "KEYNAME is empty", v.Pos
+		}
+		l.problem(Problem{Pos: pos, Section: label, Key: "keyname", Msg: msg,
 			Hint: "add KEYNAME = mykey (an EC2 key pair with a [key mykey] section)"})
 	}
 	if t.KeyName != "" {
@@ -106,6 +113,47 @@ func (l *loader) checkTemplate(c *Config, rs *rawSection, t *Template) {
 	l.dataSnapshots(t, bad)
 	l.checkMounts(t, bad)
 	l.checkUserdataScripts(t, bad)
+	if t.Provider != "local" {
+		l.checkInstanceTypes(t, where, at)
+		l.checkPlaceholders(t, where, at)
+	}
+}
+
+// checkInstanceTypes warns about instance types EC2 does not have as far as this build knows
+// (the AWS SDK's list), with the nearest known one. New types appear faster than releases, so
+// this is a warning; the pre-flight check against EC2's own offerings is the authority.
+func (l *loader) checkInstanceTypes(t *Template, where func(string) string, at func(string) Pos) {
+	if len(l.types) == 0 || l.failed["node_instance_type"] {
+		return
+	}
+	check := func(key, typ string) {
+		if typ == "" || l.types[typ] {
+			return
+		}
+		p := Problem{Pos: at(key), Section: where(key), Key: key,
+			Msg:  fmt.Sprintf("%s %s is not an EC2 instance type this clusterctl knows", strings.ToUpper(key), typ),
+			Hint: "start checks it against EC2's offerings"}
+		if s := suggest(typ, knownTypes(l.types)); s != "" {
+			p.Hint = "did you mean " + s + "? (" + p.Hint + ")"
+		}
+		l.warn(p)
+	}
+	for _, s := range t.NodeInstanceType {
+		check("node_instance_type", s.Type)
+	}
+	check("master_instance_type", t.MasterInstanceType)
+}
+
+// checkPlaceholders warns about values still as `config init` wrote them: the example image.
+func (l *loader) checkPlaceholders(t *Template, where func(string) string, at func(string) Pos) {
+	example, _ := SchemaFor(KindCluster).Lookup("node_image_id")
+	for key, v := range map[string]string{"node_image_id": t.NodeImageID, "master_image_id": t.MasterImageID} {
+		if v == example.Example {
+			l.warn(Problem{Pos: at(key), Section: where(key), Key: key, Placeholder: true,
+				Msg:  fmt.Sprintf("%s is still the example %s", strings.ToUpper(key), v),
+				Hint: "put an image of your region there (`clusterctl listpublic` lists current Debian and Ubuntu images)"})
+		}
+	}
 }
 
 // checkMounts finds volumes of one template that clash: the same mount path, device or volume.

@@ -17,6 +17,9 @@ type LoadOptions struct {
 	Env *Env
 	// Catalog resolves plugin sections; nil accepts no [plugin] sections.
 	Catalog PluginCatalog
+	// InstanceTypes are the EC2 instance types known offline (the AWS SDK's list); a type
+	// outside it is a warning with a suggestion. Empty skips the check.
+	InstanceTypes []string
 }
 
 // NotFoundError is returned when the main config file does not exist, so the CLI can say where
@@ -26,14 +29,16 @@ type NotFoundError struct{ Path string }
 func (e *NotFoundError) Error() string { return fmt.Sprintf("config file %s does not exist", e.Path) }
 
 // Load reads a config and its includes, resolves every template and checks everything that can be
-// checked without the cloud. On problems it returns the partly loaded Config (its Warnings
-// included) and a Problems error listing every problem found.
+// checked without the cloud. Only problems of the file itself and of [global] are returned as
+// an error (with the partly loaded Config): every other problem matters only to the templates
+// that use its section, and is reported by Resolve and Check.
 func Load(opts LoadOptions) (*Config, error) {
 	env := OSEnv()
 	if opts.Env != nil {
 		env = *opts.Env
 	}
-	l := &loader{env: env, catalog: opts.Catalog, byKey: map[string]*rawSection{}, read: map[string]bool{}}
+	l := &loader{env: env, catalog: opts.Catalog, byKey: map[string]*rawSection{}, read: map[string]bool{},
+		types: typeSet(opts.InstanceTypes)}
 	abs, err := filepath.Abs(env.ExpandPath(opts.Path))
 	if err != nil {
 		return nil, fmt.Errorf("config path %s: %w", opts.Path, err)
@@ -46,8 +51,8 @@ func Load(opts LoadOptions) (*Config, error) {
 	l.readFile(abs, nil, nil, false)
 	cfg := l.build()
 	cfg.Path = abs
-	if len(l.probs) > 0 {
-		return cfg, l.probs.sorted()
+	if global := cfg.problems.inScopes(map[string]bool{"": true, "global": true}); len(global) > 0 {
+		return cfg, global
 	}
 	return cfg, nil
 }
@@ -65,10 +70,25 @@ type loader struct {
 	// failed holds keys whose values did not parse, so later checks skip them instead of
 	// reporting their zero values.
 	failed map[string]bool
+	// scope is the section being loaded, given to the problems found in it.
+	scope string
+	// types are the known EC2 instance types (empty: not checked).
+	types map[string]bool
 }
 
-func (l *loader) problem(p Problem) { l.probs = append(l.probs, p) }
-func (l *loader) warn(p Problem)    { l.warns = append(l.warns, p) }
+func (l *loader) problem(p Problem) {
+	if p.Scope == "" {
+		p.Scope = l.scope
+	}
+	l.probs = append(l.probs, p)
+}
+
+func (l *loader) warn(p Problem) {
+	if p.Scope == "" {
+		p.Scope = l.scope
+	}
+	l.warns = append(l.warns, p)
+}
 
 func (l *loader) show(path string) string { return displayPath(path, l.env.Cwd, l.env.Home) }
 
@@ -102,16 +122,30 @@ func (l *loader) readFile(path string, from *Pos, stack []string, included bool)
 	}
 	l.read[path] = true
 	l.files = append(l.files, path)
-	secs, probs := parseFile(l.show(path), string(data))
-	l.probs = append(l.probs, probs...)
+	secs, probs, warns := parseFile(l.show(path), string(data))
+	for _, w := range warns {
+		l.warn(w)
+	}
+	for _, p := range probs {
+		if p.Section != "" {
+			p.Scope = headerScope(p.Section)
+		}
+		l.problem(p)
+	}
 	if included && isAWSSharedFile(secs) {
 		l.mergeAWSShared(secs)
 		return
 	}
 	var includes []rawValue
 	for _, rs := range secs {
-		if p := classify(rs); p != nil {
-			l.problem(*p)
+		warn, bad, ignored := classify(rs)
+		if warn != nil {
+			l.warn(*warn)
+		}
+		if bad != nil {
+			l.problem(*bad)
+		}
+		if ignored {
 			continue
 		}
 		l.merge(rs)

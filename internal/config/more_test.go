@@ -109,8 +109,9 @@ func TestViewNeverShowsSecrets(t *testing.T) {
 	}
 }
 
-// TestInitTemplateValidates: the file `config init` writes loads without problems and every
-// declared key is explained in it.
+// TestInitTemplateValidates: the file `config init` writes loads without problems, its
+// warnings are exactly the placeholders left to fill in (the example image and key), and
+// every declared key is explained in it.
 func TestInitTemplateValidates(t *testing.T) {
 	text := config.InitTemplate(plugins.NewCatalog().Specs())
 	path := filepath.Join(t.TempDir(), "config")
@@ -121,8 +122,14 @@ func TestInitTemplateValidates(t *testing.T) {
 	if err != nil {
 		t.Fatalf("init template does not validate: %v", err)
 	}
-	if len(cfg.Warnings) != 0 || cfg.Global.DefaultTemplate != "smallcluster" || cfg.Clusters["smallcluster"] == nil {
-		t.Fatalf("unexpected: %v %+v", cfg.Warnings, cfg.Global)
+	if cfg.Global.DefaultTemplate != "smallcluster" || cfg.Clusters["smallcluster"] == nil {
+		t.Fatalf("unexpected: %+v", cfg.Global)
+	}
+	rep := cfg.Check("")
+	if len(rep.Errors) != 0 || len(rep.Warnings) != 2 ||
+		!strings.HasPrefix(rep.Warnings[0].Error(), "KEY_LOCATION is still the example ~/.ssh/mykey.rsa, which does not exist in [key mykey]") ||
+		!strings.HasPrefix(rep.Warnings[1].Error(), "NODE_IMAGE_ID is still the example ami-0123456789abcdef0 in [cluster smallcluster]") {
+		t.Fatalf("placeholders: %v %v", rep.Errors, rep.Warnings)
 	}
 	for _, k := range config.Kinds() {
 		for _, st := range config.SchemaFor(k).Settings {

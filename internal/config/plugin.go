@@ -10,6 +10,9 @@ type PluginSpec struct {
 	// to this plugin; matching ignores case.
 	Aliases []string
 	Params  []Setting
+	// Check, when set, checks the typed parameters beyond their types (a script plugin's
+	// files exist) and returns problems by parameter name ("" for the section as a whole).
+	Check func(params map[string]any) map[string]string
 }
 
 // PluginCatalog resolves SETUP_CLASS values to built-in plugins. The plugins package provides
@@ -19,4 +22,8 @@ type PluginCatalog interface {
 	Lookup(setupClass string) (PluginSpec, bool)
 	// Names lists the built-in plugins for error messages.
 	Names() []string
+	// Unshipped recognizes a class path of one of StarCluster's own plugins that clusterctl
+	// does not ship (hadoop.Hadoop), and names it, so the message does not call it
+	// third-party.
+	Unshipped(setupClass string) (string, bool)
 }

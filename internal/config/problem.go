@@ -29,6 +29,12 @@ type Problem struct {
 	Key     string `json:"key,omitempty"`
 	Msg     string `json:"message"`
 	Hint    string `json:"hint,omitempty"`
+	// Scope is the section whose use makes the problem matter ("cluster small", "plugin web");
+	// a problem in a section no template being used refers to stops nothing and is reported
+	// as a warning. "" and "global" are the file and [global]: they always matter.
+	Scope string `json:"scope,omitempty"`
+	// Placeholder marks a value still as `config init` wrote it (the example image, key).
+	Placeholder bool `json:"placeholder,omitempty"`
 }
 
 // Error renders "MSG in [SECTION] at FILE:LINE; HINT".
@@ -64,8 +70,8 @@ func (ps Problems) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// sorted orders problems by file, line and message, and drops exact duplicates (a parent's bad
-// value is reported once, not once per child template).
+// sorted orders problems by file, line and message, and drops duplicates (a parent's bad
+// value is reported once, not once per child template, whatever scope each was found in).
 func (ps Problems) sorted() Problems {
 	sort.SliceStable(ps, func(i, j int) bool {
 		a, b := ps[i], ps[j]
@@ -79,7 +85,7 @@ func (ps Problems) sorted() Problems {
 	})
 	out := ps[:0]
 	for i, p := range ps {
-		if i > 0 && p == ps[i-1] {
+		if i > 0 && p.Pos == ps[i-1].Pos && p.Error() == ps[i-1].Error() {
 			continue
 		}
 		out = append(out, p)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -53,7 +54,10 @@ func (k Kind) Named() bool { return k != KindGlobal && k != KindAWS }
 // same declaration drives parsing, validation, `config init`, `config show` and the reference
 // in the README, so they cannot disagree.
 type Setting struct {
-	Name     string
+	Name string
+	// Aliases are other names StarCluster's configs use for the key (PROTOCOL, which
+	// StarCluster 0.93's template wrote, for IP_PROTOCOL); lower case.
+	Aliases  []string
 	Type     Type
 	Default  string
 	Required bool
@@ -84,7 +88,7 @@ type Schema struct {
 func (s Schema) Lookup(name string) (Setting, bool) {
 	name = strings.ToLower(name)
 	for _, st := range s.Settings {
-		if st.Name == name {
+		if st.Name == name || slices.Contains(st.Aliases, name) {
 			return st, true
 		}
 	}

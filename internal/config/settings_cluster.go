@@ -53,6 +53,8 @@ func clusterSchema() Schema {
 				Doc: "Prefix node names with the cluster tag (TAG-master, TAG-node001)."},
 			{Name: "disable_cloudinit", Type: Bool,
 				Ignored: "clusterctl always uses cloud-init user data, which every current image supports"},
+			{Name: "vpc_id", Type: String,
+				Ignored: "the VPC is the one SUBNET_ID belongs to (the default VPC without SUBNET_ID)"},
 			{Name: "ssh_cidr", Type: List, Ours: true,
 				Doc: "Addresses allowed to reach SSH (port 22), as CIDRs. Default: your current public address as /32, looked up once at start. 0.0.0.0/0 opens SSH to the world and is only used when written here."},
 			{Name: "root_volume_size", Type: Int, Ours: true,

@@ -37,6 +37,25 @@ func (s *rawSection) set(v rawValue) {
 	s.Keys[k] = v
 }
 
+// lookup finds a setting's value, written under its name or one of its aliases.
+func (s *rawSection) lookup(st Setting) (rawValue, bool) {
+	if v, ok := s.Keys[st.Name]; ok {
+		return v, true
+	}
+	for _, a := range st.Aliases {
+		if v, ok := s.Keys[a]; ok {
+			return v, true
+		}
+	}
+	return rawValue{}, false
+}
+
+// has reports whether a setting is written with a value (an empty value leaves it unset).
+func (s *rawSection) has(st Setting) bool {
+	v, ok := s.lookup(st)
+	return ok && strings.TrimSpace(v.Value) != ""
+}
+
 // scannedLine is a key or section header found by scan, with its line number.
 type scannedLine struct {
 	Line    int
@@ -104,8 +123,10 @@ func scan(file, text string) (clean string, found []scannedLine, probs Problems)
 
 // parseFile turns one file's text into raw sections. Values come from ini.v1 (continuations,
 // `;` inline comments after whitespace, %(name)s interpolation, as Python's ConfigParser did);
-// positions come from scan, because ini.v1 does not keep line numbers.
-func parseFile(file, text string) ([]*rawSection, Problems) {
+// positions come from scan, because ini.v1 does not keep line numbers. A key written twice in
+// one section is a warning: the later value counts, as it did for ConfigParser, which is
+// seldom what the writer meant.
+func parseFile(file, text string) ([]*rawSection, Problems, Problems) {
 	clean, found, probs := scan(file, text)
 	f, err := ini.LoadSources(ini.LoadOptions{
 		InsensitiveKeys:            true,
@@ -117,9 +138,10 @@ func parseFile(file, text string) ([]*rawSection, Problems) {
 		AllowBooleanKeys:           false,
 	}, []byte(clean))
 	if err != nil {
-		return nil, append(probs, Problem{Pos: Pos{File: file}, Msg: fmt.Sprintf("cannot parse: %v", err)})
+		return nil, append(probs, Problem{Pos: Pos{File: file}, Msg: fmt.Sprintf("cannot parse: %v", err)}), nil
 	}
 	var out []*rawSection
+	var warns Problems
 	byHeader := map[string]*rawSection{}
 	for _, sl := range found {
 		if sl.Header != "" {
@@ -135,9 +157,14 @@ func parseFile(file, text string) ([]*rawSection, Problems) {
 		if err != nil || !sec.HasKey(sl.Key) {
 			continue
 		}
+		if prev, ok := rs.Keys[sl.Key]; ok {
+			warns = append(warns, Problem{Pos: Pos{file, sl.Line}, Section: sl.Section, Key: sl.Key, Scope: headerScope(sl.Section),
+				Msg:  fmt.Sprintf("%s is set again (first at line %d)", strings.ToUpper(sl.Key), prev.Pos.Line),
+				Hint: "this later value is used; remove one of the two lines"})
+		}
 		rs.set(rawValue{Name: sl.Key, Value: trimLines(sec.Key(sl.Key).String()), Pos: Pos{file, sl.Line}})
 	}
-	return out, probs
+	return out, probs, warns
 }
 
 // iniSectionName maps a whitespace-normalized header back to the name ini.v1 stored.
@@ -150,8 +177,14 @@ func iniSectionName(f *ini.File, header string) string {
 	return header
 }
 
-// classify fills a section's Kind and Name from its header, or explains why it cannot.
-func classify(rs *rawSection) *Problem {
+// classify fills a section's Kind and Name from its header the way StarCluster matched
+// sections: by the prefix of the header ([keypair NAME] and [keys NAME] are key sections,
+// [vol NAME] and [volumes NAME] volume sections, [plugins NAME] a plugin section), the name
+// being the second word. It returns a warning for a section that loads but not as written (a
+// name of several words) or that is ignored (an unknown kind, which StarCluster skipped too),
+// and an error for a header no section can be read from; ignored reports the section is not
+// loaded.
+func classify(rs *rawSection) (warn, err *Problem, ignored bool) {
 	words := strings.Fields(rs.Header)
 	first := strings.ToLower(words[0])
 	var kind Kind
@@ -161,35 +194,54 @@ func classify(rs *rawSection) *Problem {
 		kind = KindGlobal
 	case first == "aws" && len(words) >= 2 && strings.EqualFold(words[1], "info"):
 		kind, nameWords = KindAWS, words[2:]
-	case first == "vol" || first == "volume":
+	case strings.HasPrefix(first, "vol"):
 		kind = KindVolume
-	case first == "key" || first == "cluster" || first == "plugin" || first == "permission":
-		kind = Kind(first)
 	default:
-		p := &Problem{Pos: rs.Pos, Msg: fmt.Sprintf("unknown section [%s]", rs.Header),
+		for _, k := range []Kind{KindKey, KindCluster, KindPlugin, KindPermission} {
+			if strings.HasPrefix(first, string(k)) {
+				kind = k
+			}
+		}
+	}
+	if kind == "" {
+		p := &Problem{Pos: rs.Pos, Scope: "unknown section " + rs.Header,
+			Msg:  fmt.Sprintf("unknown section [%s] is ignored", rs.Header),
 			Hint: "sections are [global], [aws info], [key NAME], [cluster NAME], [volume NAME], [plugin NAME] and [permission NAME]"}
 		cands := []string{"global", "aws info", "key", "cluster", "volume", "vol", "plugin", "permission"}
 		if s := suggest(first, cands); s != "" {
 			p.Hint = "did you mean [" + strings.TrimSpace(s+" "+strings.Join(words[1:], " ")) + "]?"
 		}
-		return p
+		return p, nil, true
 	}
 	rs.Kind = kind
 	switch {
 	case !kind.Named() && len(nameWords) > 0:
-		return &Problem{Pos: rs.Pos, Msg: fmt.Sprintf("section [%s] takes no name", rs.Header),
-			Hint: fmt.Sprintf("write [%s]", kind)}
+		return &Problem{Pos: rs.Pos, Scope: "unknown section " + rs.Header,
+			Msg:  fmt.Sprintf("section [%s] is ignored: [%s] takes no name", rs.Header, kind),
+			Hint: fmt.Sprintf("write [%s]", kind)}, nil, true
 	case kind.Named() && len(nameWords) == 0:
-		return &Problem{Pos: rs.Pos, Msg: fmt.Sprintf("section [%s] needs a name", rs.Header),
-			Hint: fmt.Sprintf("write [%s NAME]", kind)}
-	case kind.Named() && len(nameWords) > 1:
-		return &Problem{Pos: rs.Pos, Msg: fmt.Sprintf("section name %q has spaces", strings.Join(nameWords, " ")),
-			Hint: fmt.Sprintf("names are one word, e.g. [%s %s]", kind, strings.Join(nameWords, "-"))}
+		return nil, &Problem{Pos: rs.Pos, Msg: fmt.Sprintf("section [%s] needs a name", rs.Header),
+			Hint: fmt.Sprintf("write [%s NAME]", kind)}, true
 	}
 	if kind.Named() {
 		rs.Name = nameWords[0]
 	}
-	return nil
+	if len(nameWords) > 1 {
+		label := string(kind) + " " + rs.Name
+		return &Problem{Pos: rs.Pos, Scope: label,
+			Msg:  fmt.Sprintf("section [%s] is read as [%s]: names are one word", rs.Header, label),
+			Hint: fmt.Sprintf("write [%s %s] to keep the whole name", kind, strings.Join(nameWords, "-"))}, nil, false
+	}
+	return nil, nil, false
+}
+
+// headerScope is the scope of a problem found on a line of the section with this header.
+func headerScope(header string) string {
+	probe := &rawSection{Header: header}
+	if _, _, ignored := classify(probe); ignored {
+		return "unknown section " + header
+	}
+	return sectionLabel(probe)
 }
 
 // trimLines trims every line of a multi-line value, as ConfigParser did with continuations.

@@ -38,31 +38,28 @@ func (e *NoDefaultTemplateError) Error() string {
 func (c *Config) TemplateNames() []string { return sortedKeys(c.raw) }
 
 // Template resolves a template with command-line overrides (key → text, parsed exactly like the
-// file's values). An empty name means DEFAULT_TEMPLATE.
+// file's values). An empty name means DEFAULT_TEMPLATE. It fails with the problems that stop
+// this template (see Resolve); a plugin or volume it uses that did not load is one of them,
+// so a template is never returned without part of what it asks for.
 func (c *Config) Template(name string, overrides map[string]string) (*Template, error) {
-	if name == "" {
-		name = c.Global.DefaultTemplate
-		if name == "" {
-			return nil, &NoDefaultTemplateError{Templates: c.TemplateNames()}
-		}
+	t, rep, err := c.Resolve(name, overrides)
+	if err != nil {
+		return nil, err
 	}
-	if c.raw[name] == nil {
-		return nil, &TemplateNotFoundError{Name: name, Templates: c.TemplateNames()}
-	}
-	t, probs, _ := c.resolveWarn(name, overrides)
-	if len(probs) > 0 {
-		return nil, probs.sorted()
+	if err := rep.Err(); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
 
-// resolveWarn merges the EXTENDS chain root first (a child's value replaces the parent's whole),
+// resolve merges the EXTENDS chain root first (a child's value replaces the parent's whole),
 // applies overrides, types the result and checks it against the rest of the config.
-func (c *Config) resolveWarn(name string, overrides map[string]string) (*Template, Problems, Problems) {
-	l := &loader{env: c.env, catalog: c.catalog}
+func (c *Config) resolve(name string, overrides map[string]string) (*Template, resolution) {
+	l := &loader{env: c.env, catalog: c.catalog, types: c.types, scope: "cluster " + name}
 	chain, p := c.chain(name)
 	if p != nil {
-		return nil, Problems{*p}, nil
+		p.Scope = l.scope
+		return nil, resolution{errs: Problems{*p}, uses: map[string]bool{l.scope: true}}
 	}
 	child := chain[len(chain)-1]
 	merged := &rawSection{Kind: KindCluster, Name: name, Header: child.Header, Pos: child.Pos, Keys: map[string]rawValue{}}
@@ -81,7 +78,7 @@ func (c *Config) resolveWarn(name string, overrides map[string]string) (*Templat
 	t := &Template{Name: name, Sources: map[string]Pos{}}
 	l.decode(merged, SchemaFor(KindCluster), t, t.Sources)
 	l.checkTemplate(c, merged, t)
-	return t, l.probs, l.warns
+	return t, resolution{errs: l.probs, warns: l.warns, uses: usesOf(chain, t)}
 }
 
 // chain returns the EXTENDS chain of a template, root first. A cycle is reported the same way

@@ -20,14 +20,20 @@ type Config struct {
 	Plugins     map[string]*Plugin
 	Permissions map[string]*Permission
 
-	// Warnings are things that load but deserve a look: ignored StarCluster keys, rules open to
-	// the world.
+	// Warnings are every warning of the whole config as `config validate` lists them (see
+	// Check): ignored StarCluster keys, rules open to the world, and the problems of sections no
+	// template uses.
 	Warnings Problems
 
 	raw      map[string]*rawSection // cluster sections by name, before EXTENDS
 	sections map[string]bool        // "kind name" of every section, loaded or not
 	catalog  PluginCatalog
 	env      Env
+	types    map[string]bool // known EC2 instance types
+	// problems and warnings are what loading the sections found, each with its scope;
+	// resolved holds each template's own.
+	problems, warnings Problems
+	resolved           map[string]resolution
 }
 
 // Global is the [global] section.

@@ -14,7 +14,7 @@ func TestScanInlineComments(t *testing.T) {
 	if len(probs) != 0 {
 		t.Fatalf("unexpected problems: %v", probs)
 	}
-	secs, probs := parseFile("f.ini", text)
+	secs, probs, _ := parseFile("f.ini", text)
 	if len(probs) != 0 || len(secs) != 1 {
 		t.Fatalf("parse: %v %d", probs, len(secs))
 	}

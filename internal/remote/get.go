@@ -19,6 +19,9 @@ import (
 // copied to localDest itself unless localDest is an existing directory or ends in "/";
 // several matches go inside localDest. Local files are written to a temporary file and
 // renamed, so an interrupted Get never leaves a truncated file under the final name.
+//
+// What the login user may not read is read through sudo, as Put writes through sudo where the
+// login user may not write (see getAsRoot): what put can write, get can read.
 func (c *Client) Get(ctx context.Context, patterns []string, localDest string, opts TransferOpts) error {
 	if len(patterns) == 0 {
 		return errors.New("get: no remote paths given")
@@ -27,6 +30,15 @@ func (c *Client) Get(ctx context.Context, patterns []string, localDest string, o
 	if err != nil {
 		return err
 	}
+	err = c.get(ctx, sc, patterns, localDest, opts)
+	if opts.Sudo || (errors.Is(err, os.ErrPermission) && c.target.User != "root") {
+		return c.getAsRoot(ctx, patterns, localDest, opts)
+	}
+	return err
+}
+
+// get is Get over one SFTP client.
+func (c *Client) get(ctx context.Context, sc *sftp.Client, patterns []string, localDest string, opts TransferOpts) error {
 	var matches []string
 	for _, p := range patterns {
 		m, err := expandRemote(sc, p)
@@ -55,7 +67,7 @@ func (c *Client) Get(ctx context.Context, patterns []string, localDest string, o
 			return fmt.Errorf("get: %w", err)
 		}
 	}
-	if err := c.getTree(ctx, plan, opts); err != nil {
+	if err := c.getTree(ctx, sc, plan, opts); err != nil {
 		return fmt.Errorf("get from %s: %w", c.target.Label(), err)
 	}
 	return nil
@@ -111,7 +123,7 @@ func planRemote(sc *sftp.Client, plan *treePlan, src, dst string) error {
 }
 
 // getTree carries out a download plan: directories, then files in parallel, then modes.
-func (c *Client) getTree(ctx context.Context, plan *treePlan, opts TransferOpts) error {
+func (c *Client) getTree(ctx context.Context, sc *sftp.Client, plan *treePlan, opts TransferOpts) error {
 	for _, e := range plan.entries {
 		if e.kind == kindDir {
 			if err := os.MkdirAll(e.dst, 0o700); err != nil {
@@ -127,7 +139,7 @@ func (c *Client) getTree(ctx context.Context, plan *treePlan, opts TransferOpts)
 			}
 			return os.Symlink(e.link, e.dst)
 		}
-		return c.downloadFile(ctx, e, agg.file())
+		return c.downloadFile(ctx, sc, e, agg.file())
 	})
 	if err != nil {
 		return err
@@ -142,7 +154,7 @@ func (c *Client) getTree(ctx context.Context, plan *treePlan, opts TransferOpts)
 
 // downloadFile fetches one file into a temporary file beside its destination, then gives it
 // the remote file's mode and renames it into place.
-func (c *Client) downloadFile(ctx context.Context, e treeEntry, progress ProgressFunc) error {
+func (c *Client) downloadFile(ctx context.Context, sc *sftp.Client, e treeEntry, progress ProgressFunc) error {
 	tmp, err := os.CreateTemp(filepath.Dir(e.dst), "."+filepath.Base(e.dst)+".clusterctl-*")
 	if err != nil {
 		return err
@@ -154,7 +166,7 @@ func (c *Client) downloadFile(ctx context.Context, e treeEntry, progress Progres
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err := c.Download(ctx, e.src, tmp, progress); err != nil {
+	if err := c.download(ctx, sc, e.src, tmp, progress); err != nil {
 		return err
 	}
 	if err := tmp.Chmod(e.mode); err != nil {

@@ -146,6 +146,11 @@ func (c *Client) Download(ctx context.Context, remotePath string, w io.Writer, p
 	if err != nil {
 		return err
 	}
+	return c.download(ctx, sc, remotePath, w, progress)
+}
+
+// download is Download over one SFTP client.
+func (c *Client) download(ctx context.Context, sc *sftp.Client, remotePath string, w io.Writer, progress ProgressFunc) error {
 	f, err := sc.Open(remotePath)
 	if err != nil {
 		c.resetSFTP(sc, err)

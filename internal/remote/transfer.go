@@ -20,8 +20,8 @@ const transferConcurrency = 8
 type TransferOpts struct {
 	// Owner ("user" or "user:group") is given to every file and directory Put creates.
 	Owner string
-	// Sudo makes Put place everything through sudo (see FileOpts.Sudo); without it sudo is
-	// used only where the login user is refused.
+	// Sudo makes Put place everything through sudo (see FileOpts.Sudo) and Get read
+	// everything through sudo; without it sudo is used only where the login user is refused.
 	Sudo bool
 	// Progress is told the bytes done and total over the whole transfer.
 	Progress ProgressFunc

@@ -126,19 +126,27 @@ func (c *Cluster) Client(ctx context.Context, n *Node) (*remote.Client, error) {
 // ForEach runs fn on every node in nodes at once (bounded by Concurrency) as one status line
 // with a node count; every failure is reported, prefixed with its host.
 func (c *Cluster) ForEach(ctx context.Context, name string, nodes []*Node, fn func(context.Context, *Node) error) error {
+	return c.ForEachShown(ctx, name, nodes, func(ctx context.Context, n *Node, _ func(string)) error { return fn(ctx, n) })
+}
+
+// ForEachShown is ForEach where fn can show a line of progress (a script's latest output) on
+// the step's status line.
+func (c *Cluster) ForEachShown(ctx context.Context, name string, nodes []*Node, fn func(context.Context, *Node, func(string)) error) error {
 	if len(nodes) == 0 {
 		return nil
 	}
 	return c.step(ctx, name, func(ctx context.Context, st *ui.Step) error {
+		show := func(string) {}
 		if st != nil {
 			st.Count(0, len(nodes))
+			show = st.Detail
 		}
 		return remote.FanOut(ctx, nodes, (*Node).Name, remote.FanOutOpts{Concurrency: c.Concurrency,
 			OnDone: func(done, total int, _ string, _ error) {
 				if st != nil {
 					st.Count(done, total)
 				}
-			}}, fn)
+			}}, func(ctx context.Context, n *Node) error { return fn(ctx, n, show) })
 	})
 }
 

@@ -24,6 +24,14 @@ func (volumes) Run(ctx context.Context, c *Cluster) error {
 			if _, err := c.Sudo(ctx, n, mountVolumeScript(v)); err != nil {
 				return fmt.Errorf("volume %s (%s): %w", v.Name, v.ID, err)
 			}
+			// A volume grown while detached (resizevolume) gets its filesystem grown here.
+			grow, err := GrowFSScript(v.MountPath, false)
+			if err != nil {
+				return fmt.Errorf("volume %s (%s): %w", v.Name, v.ID, err)
+			}
+			if _, err := c.Sudo(ctx, n, grow); err != nil {
+				return fmt.Errorf("volume %s (%s): grow its filesystem: %w", v.Name, v.ID, err)
+			}
 		}
 		return nil
 	})

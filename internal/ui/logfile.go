@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gopkg.in/natefinch/lumberjack.v2"
@@ -26,6 +28,9 @@ type Log struct {
 	file   *lumberjack.Logger
 	w      io.Writer
 	logger *slog.Logger
+	// detail counts what the log holds that the terminal did not show: debug records and raw
+	// output copied in through Writer.
+	detail *atomic.Int64
 }
 
 // LogOption configures OpenLog.
@@ -73,11 +78,13 @@ func OpenLog(path string, args []string, opts ...LogOption) (*Log, error) {
 		Compress:   false,
 	}
 	w := o.redactor.Writer(file)
+	detail := &atomic.Int64{}
 	l := &Log{
 		path:   path,
 		file:   file,
 		w:      w,
-		logger: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		logger: slog.New(&detailCounter{Handler: slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}), n: detail}),
+		detail: detail,
 	}
 	header := fmt.Sprintf("=== session start time=%s pid=%d args=%q ===\n",
 		time.Now().Format(time.RFC3339), os.Getpid(), redactArgs(args))
@@ -112,7 +119,43 @@ func (l *Log) Logger() *slog.Logger {
 // Writer returns the redacting writer into the log, for copying raw output such as a remote
 // command's stderr into it.
 func (l *Log) Writer() io.Writer {
-	return l.w
+	return detailWriter{w: l.w, n: l.detail}
+}
+
+// HasDetail reports whether this run wrote anything to the log that the terminal did not show
+// (debug records, raw output), which is when pointing at the log after a failure helps.
+func (l *Log) HasDetail() bool { return l.detail.Load() > 0 }
+
+// detailCounter counts the records below Info, which status lines do not show.
+type detailCounter struct {
+	slog.Handler
+	n *atomic.Int64
+}
+
+func (h *detailCounter) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < slog.LevelInfo {
+		h.n.Add(1)
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h *detailCounter) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &detailCounter{Handler: h.Handler.WithAttrs(attrs), n: h.n}
+}
+
+func (h *detailCounter) WithGroup(name string) slog.Handler {
+	return &detailCounter{Handler: h.Handler.WithGroup(name), n: h.n}
+}
+
+// detailWriter counts raw writes into the log.
+type detailWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (d detailWriter) Write(p []byte) (int, error) {
+	d.n.Add(1)
+	return d.w.Write(p)
 }
 
 // Path returns the log file's path, for "see <path> for details" hints after a failure.

@@ -66,6 +66,9 @@ func (st *Status) drawLocked() {
 	}
 	step := st.running[len(st.running)-1]
 	text := step.name + " (" + step.detailsLocked(st.now().Sub(step.start)) + ")"
+	if step.detail != "" {
+		text += ": " + step.detail
+	}
 	text = truncate(text, st.streams.width()-3) // frame, space, and a spare column
 	st.print(clearLine + paint(step.color, ansiCyan, spinnerFrame(st.frame)) + " " + text)
 	st.drawn = true

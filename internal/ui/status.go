@@ -65,6 +65,7 @@ type Step struct {
 	total   int
 	counted bool
 	ended   bool
+	detail  string
 }
 
 // Start begins a step and shows it: a spinner line on a terminal, "• name ..." otherwise.
@@ -123,6 +124,13 @@ func (st *Status) Donef(format string, args ...any) {
 	st.printLine(paint(st.streams.ColorEnabled(), ansiGreen, symbolOK) + " " + msg)
 }
 
+// Failf prints a failed outcome that took no noticeable time ("✗ config has 2 errors").
+func (st *Status) Failf(format string, args ...any) {
+	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
+	st.log(slog.LevelError, msg)
+	st.printLine(paint(st.streams.ColorEnabled(), ansiRed, symbolFail) + " " + msg)
+}
+
 // printLine prints a whole line above the spinner, which is redrawn right after it.
 func (st *Status) printLine(line string) {
 	st.mu.Lock()
@@ -140,6 +148,15 @@ func (sp *Step) Count(done, total int) {
 	sp.st.mu.Lock()
 	defer sp.st.mu.Unlock()
 	sp.done, sp.total, sp.counted = done, total, true
+}
+
+// Detail shows text after the step on a terminal's spinner line (the last line of a plugin's
+// output, say) until the next call; without a terminal it shows nothing, the debug log having
+// the whole output.
+func (sp *Step) Detail(text string) {
+	sp.st.mu.Lock()
+	defer sp.st.mu.Unlock()
+	sp.detail = strings.TrimSpace(text)
 }
 
 // SetUnit changes the counter's unit word ("nodes" by default), such as "volumes".

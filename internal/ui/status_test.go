@@ -265,3 +265,18 @@ func TestStatusRun(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusDetail: a step's detail (a plugin's latest output line) follows its name on the
+// spinner line and is gone from the final line.
+func TestStatusDetail(t *testing.T) {
+	st, _, errOut := terminalStatus(t, map[string]string{"NO_COLOR": "1"}, time.Hour)
+	step := st.Start("plugin web")
+	step.Detail("  node001: installing nginx\n")
+	st.Infof("note")
+	step.End(nil)
+	got := segments(errOut.String())
+	want := []string{"⠋ plugin web (0.0s)", "note\n", "⠋ plugin web (0.0s): node001: installing nginx", "✓ plugin web (0.0s)\n"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("segments =\n%q\nwant\n%q", got, want)
+	}
+}

@@ -83,6 +83,8 @@ func Actions() []Action {
 		{Name: "AttachVolume", For: volumeWork, Changes: []string{"instance"}, Others: []string{"volume"}},
 		{Name: "DetachVolume", For: lifecycle, Changes: []string{"instance"}, Others: []string{"volume"}},
 		{Name: "DeleteVolume", For: syncing, Changes: []string{"volume"}},
+		{Name: "ModifyVolume", For: noPurpose, Others: []string{"volume"}},
+		{Name: "DescribeVolumesModifications", For: noPurpose},
 
 		// Snapshots.
 		{Name: "CreateSnapshot", For: syncing, Creates: []string{"snapshot"}, Changes: []string{"volume"}},
@@ -98,6 +100,7 @@ func Actions() []Action {
 		// Catalog.
 		{Name: "DescribeImages", For: launching},
 		{Name: "CreateImage", For: noPurpose, Changes: []string{"instance"}, Others: []string{"image", "snapshot"}},
+		{Name: "DeregisterImage", For: noPurpose, Others: []string{"image"}},
 		{Name: "DescribeInstanceTypes", For: startOnly},
 		{Name: "DescribeInstanceTypeOfferings", For: startOnly},
 		{Name: "DescribeRegions", For: noPurpose},

@@ -7,6 +7,7 @@ package ec2
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -30,6 +31,8 @@ const (
 	DefaultPollInterval = 5 * time.Second
 	// DefaultParallelism bounds the concurrent per-instance calls (alias tags) after a launch.
 	DefaultParallelism = 16
+	// DefaultRegion is the region used when none is configured anywhere, as in StarCluster.
+	DefaultRegion = "us-east-1"
 	// maxRetryAttempts raises the SDK's standard 3 attempts so that bursts on large clusters
 	// (RequestLimitExceeded throttling) back off and succeed instead of failing a launch.
 	maxRetryAttempts = 8
@@ -59,6 +62,8 @@ type Options struct {
 	Parallelism int
 	// Version is recorded on each cluster's group (cloud.TagVersion); empty records "dev".
 	Version string
+	// Log receives the AWS SDK's own log lines (nil drops them).
+	Log *slog.Logger
 }
 
 // Provider is the EC2 implementation of cloud.Provider. It holds no cluster state, only the
@@ -69,14 +74,17 @@ type Provider struct {
 	poll     time.Duration
 	parallel int
 	version  string
+	// defaulted is set when no region was configured and DefaultRegion is used.
+	defaulted bool
 }
 
 var _ cloud.Provider = (*Provider)(nil)
 
 // New builds a provider from the SDK's configuration chain and the overrides in opts. It makes
-// no API call, so it works offline; problems with credentials show up on the first request.
+// no EC2 API call; without static keys it asks the SDK's credential chain once (the instance
+// role's probe bounded by IMDSTimeout) and fails with a *CredentialsError when there are none.
 func New(ctx context.Context, opts Options) (*Provider, error) {
-	var load []func(*config.LoadOptions) error
+	load := credentialOptions(opts.Log)
 	if opts.Region != "" {
 		load = append(load, config.WithRegion(opts.Region))
 	}
@@ -97,8 +105,14 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load aws configuration: %w", err)
 	}
-	if cfg.Region == "" {
-		return nil, fmt.Errorf("no aws region configured: set aws_region_name, AWS_REGION or a profile region")
+	if opts.AccessKeyID == "" {
+		if err := checkCredentials(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
+	defaulted := cfg.Region == ""
+	if defaulted {
+		cfg.Region = DefaultRegion
 	}
 	client := ec2.NewFromConfig(cfg, func(o *ec2.Options) {
 		if opts.Endpoint != "" {
@@ -106,8 +120,14 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 		}
 		o.APIOptions = append(o.APIOptions, opts.APIOptions...)
 	})
-	return newWithAPI(client, cfg.Region, opts), nil
+	p := newWithAPI(client, cfg.Region, opts)
+	p.defaulted = defaulted
+	return p, nil
 }
+
+// RegionDefaulted reports that no region was configured (flag, [aws info], AWS_REGION, profile)
+// and DefaultRegion is used, so the caller can say so once.
+func (p *Provider) RegionDefaulted() bool { return p.defaulted }
 
 // newWithAPI builds a provider over any ec2API implementation.
 func newWithAPI(api ec2API, region string, opts Options) *Provider {

@@ -135,3 +135,26 @@ func (p *Provider) DeleteVolume(ctx context.Context, volumeID string) error {
 	p.log.Info("deleted volume", "id", volumeID)
 	return nil
 }
+
+// ResizeVolume records a larger size. A local volume is a directory on the host's filesystem,
+// so there is no block device or filesystem to grow: the recorded size is what listings show.
+func (p *Provider) ResizeVolume(ctx context.Context, volumeID string, sizeGB int) error {
+	lock, err := p.stateLock(ctx)
+	if err != nil {
+		return fmt.Errorf("resize volume %s: %w", volumeID, err)
+	}
+	defer lock.Unlock()
+	r, err := p.readVolume(volumeID)
+	if err != nil {
+		return fmt.Errorf("resize: %w", err)
+	}
+	if sizeGB <= r.SizeGB {
+		return fmt.Errorf("resize volume %s: it has %d GB already; volumes only grow", volumeID, r.SizeGB)
+	}
+	r.SizeGB = sizeGB
+	if err := writeJSON(filepath.Join(p.volumeDir(volumeID), volumeFile), r); err != nil {
+		return fmt.Errorf("resize volume %s: %w", volumeID, err)
+	}
+	p.log.Info("resized volume", "id", volumeID, "size_gb", sizeGB)
+	return nil
+}

@@ -53,6 +53,7 @@ func exitCode(err error) int {
 		cfgNF   *config.NotFoundError
 		tplNF   *config.TemplateNotFoundError
 		noDefTp *config.NoDefaultTemplateError
+		badTag  *cluster.TagError
 	)
 	switch {
 	case err == nil:
@@ -63,7 +64,7 @@ func exitCode(err error) int {
 		return silent.code
 	case errors.Is(err, context.Canceled):
 		return exitCancelled
-	case errors.As(err, &usage), isCobraUsage(err):
+	case errors.As(err, &usage), errors.As(err, &badTag), isCobraUsage(err):
 		return exitUsage
 	case errors.As(err, &probs), errors.As(err, &cfgNF), errors.As(err, &noDefTp):
 		return exitConfig

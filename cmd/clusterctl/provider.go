@@ -118,7 +118,10 @@ func (a *app) localProvider() (*local.Provider, error) {
 func (a *app) providers(ctx context.Context) ([]cloud.Provider, error) {
 	if a.providerSeam != nil {
 		p, err := a.providerSeam(ctx)
-		return []cloud.Provider{p}, err
+		if err != nil {
+			return nil, err
+		}
+		return []cloud.Provider{p}, nil
 	}
 	var out []cloud.Provider
 	aws := a.awsConfigured(ctx)

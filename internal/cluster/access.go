@@ -53,6 +53,9 @@ func (e *Engine) Access(ctx context.Context, tag string, keyFile func(keyName st
 
 // loadCluster finds a cluster and reads the template recorded with it.
 func (e *Engine) loadCluster(ctx context.Context, tag string) (cloud.Cluster, Record, error) {
+	if err := CheckTagName(tag); err != nil {
+		return cloud.Cluster{}, Record{}, err
+	}
 	cl, err := e.Provider.GetCluster(ctx, tag)
 	if errors.Is(err, cloud.ErrNotFound) {
 		return cl, Record{}, e.NotFound(ctx, tag)

@@ -63,6 +63,9 @@ func (e *Engine) Stop(ctx context.Context, tag string, terminateSpot bool) error
 // local known_hosts. Only resources tagged with this cluster are touched, and running it again
 // on a cluster that is gone is harmless.
 func (e *Engine) Terminate(ctx context.Context, tag string) error {
+	if err := CheckTagName(tag); err != nil {
+		return err
+	}
 	insts, err := e.Provider.Instances(ctx, tag)
 	if err != nil {
 		return err
@@ -159,6 +162,9 @@ func (e *Engine) forgetHosts(tag string) {
 // clusterInstances lists a cluster's instances, failing with a clear error when the cluster
 // does not exist.
 func (e *Engine) clusterInstances(ctx context.Context, tag string) ([]cloud.Instance, error) {
+	if err := CheckTagName(tag); err != nil {
+		return nil, err
+	}
 	insts, err := e.Provider.Instances(ctx, tag)
 	if err != nil {
 		return nil, err

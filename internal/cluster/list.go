@@ -32,6 +32,11 @@ type SpotSummary struct {
 
 // List describes the clusters with the given tags, or all of them.
 func (e *Engine) List(ctx context.Context, tags ...string) ([]Info, error) {
+	for _, t := range tags {
+		if err := CheckTagName(t); err != nil {
+			return nil, err
+		}
+	}
 	clusters, err := e.Provider.ListClusters(ctx)
 	if err != nil {
 		return nil, err

@@ -103,8 +103,9 @@ func scan(file, text string) (clean string, found []scannedLine, probs Problems)
 }
 
 // parseFile turns one file's text into raw sections. Values come from ini.v1 (continuations,
-// `;` inline comments after whitespace, %(name)s interpolation, as Python's ConfigParser did);
-// positions come from scan, because ini.v1 does not keep line numbers.
+// `;` inline comments after whitespace, as Python's ConfigParser did), %(name)s references are
+// expanded by interpolator (bounded, unlike ini.v1's own), and positions come from scan,
+// because ini.v1 does not keep line numbers.
 func parseFile(file, text string) ([]*rawSection, Problems) {
 	clean, found, probs := scan(file, text)
 	f, err := ini.LoadSources(ini.LoadOptions{
@@ -121,6 +122,7 @@ func parseFile(file, text string) ([]*rawSection, Problems) {
 	}
 	var out []*rawSection
 	byHeader := map[string]*rawSection{}
+	interp := map[string]*interpolator{}
 	for _, sl := range found {
 		if sl.Header != "" {
 			if _, ok := byHeader[sl.Header]; !ok {
@@ -131,11 +133,21 @@ func parseFile(file, text string) ([]*rawSection, Problems) {
 			continue
 		}
 		rs := byHeader[sl.Section]
-		sec, err := f.GetSection(iniSectionName(f, sl.Section))
+		name := iniSectionName(f, sl.Section)
+		sec, err := f.GetSection(name)
 		if err != nil || !sec.HasKey(sl.Key) {
 			continue
 		}
-		rs.set(rawValue{Name: sl.Key, Value: trimLines(sec.Key(sl.Key).String()), Pos: Pos{file, sl.Line}})
+		if interp[name] == nil {
+			interp[name] = newInterpolator(sec)
+		}
+		val, err := interp[name].expand(strings.ToLower(sl.Key))
+		if err != nil {
+			ie := err.(*interpolationError)
+			probs = append(probs, Problem{Pos: Pos{file, sl.Line}, Section: sl.Section, Key: sl.Key, Msg: ie.msg, Hint: ie.hint})
+			continue
+		}
+		rs.set(rawValue{Name: sl.Key, Value: trimLines(val), Pos: Pos{file, sl.Line}})
 	}
 	return out, probs
 }

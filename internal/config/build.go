@@ -35,9 +35,8 @@ func (l *loader) build() *Config {
 			cfg.Keys[rs.Name] = k
 		case KindVolume:
 			v := &Volume{Name: rs.Name, Sources: map[string]Pos{}}
-			if l.decodeOK(rs, SchemaFor(KindVolume), v, v.Sources) {
-				l.checkVolume(rs, v)
-			}
+			l.decode(rs, SchemaFor(KindVolume), v, v.Sources)
+			l.checkVolume(rs, v)
 			cfg.Volumes[rs.Name] = v
 		case KindPermission:
 			p := &Permission{Name: rs.Name, Sources: map[string]Pos{}}

@@ -78,7 +78,8 @@ func newSSHEnv(t *testing.T) *sshEnv {
 	e := &sshEnv{t: t, home: home}
 	e.master = sshdtest.Start(t, sshdtest.Options{AuthorizedKeys: []ssh.PublicKey{pub}})
 	e.node = sshdtest.Start(t, sshdtest.Options{AuthorizedKeys: []ssh.PublicKey{pub}})
-	rec := cluster.Record{Version: 1, Template: "small", KeyName: "mykey", ClusterSize: 2}
+	rec := cluster.Record{Version: 1, Template: "small", KeyName: "mykey", ClusterSize: 2, ClusterUser: "clusteruser",
+		ClusterShell: "bash", MasterImage: "ami-0123456789abcdef0", MasterType: "m5.large", NodeImage: "ami-0123456789abcdef0"}
 	hostKey := func(s *sshdtest.Server) string { return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(s.HostKey))) }
 	e.p = &loopbackProvider{rec: rec.Encode(), insts: []cloud.Instance{
 		{ID: "i-master", Alias: "master", Role: cloud.RoleMaster, State: cloud.StateRunning, PublicIP: e.master.Addr, PrivateIP: e.master.Addr, HostKey: hostKey(e.master)},

@@ -72,7 +72,15 @@ func (e *Engine) Terminate(ctx context.Context, tag string) error {
 	}
 	cl, gerr := e.Provider.GetCluster(ctx, tag)
 	groupExists := gerr == nil
-	if gerr != nil && !errors.Is(gerr, cloud.ErrNotFound) {
+	switch {
+	case gerr != nil && cl.GroupID != "":
+		// Only the recorded template is damaged (or was tampered with): terminating needs
+		// none of it, and must stay possible.
+		groupExists = true
+		if e.Status != nil {
+			e.Status.Warnf("cluster %s: %v; terminating it anyway", tag, gerr)
+		}
+	case gerr != nil && !errors.Is(gerr, cloud.ErrNotFound):
 		return gerr
 	}
 	if !groupExists && len(insts) == 0 {

@@ -140,7 +140,8 @@ func (r Record) Encode() []byte {
 	return b
 }
 
-// DecodeRecord reads a record stored with a cluster.
+// DecodeRecord reads a record stored with a cluster and checks it (Record.Check): what comes
+// back from the cloud is not trusted until it passes the config's own rules.
 func DecodeRecord(data []byte) (Record, error) {
 	var r Record
 	if len(data) == 0 {
@@ -151,6 +152,9 @@ func DecodeRecord(data []byte) (Record, error) {
 	}
 	if r.Version > recordVersion {
 		return r, fmt.Errorf("the cluster was created by a newer clusterctl (record version %d); upgrade clusterctl", r.Version)
+	}
+	if err := r.Check(); err != nil {
+		return Record{}, err
 	}
 	return r, nil
 }

@@ -58,11 +58,13 @@ func (b blockEdit) Script() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "set -e\nf=%s\n", remote.Quote(b.File))
 	fmt.Fprintf(&sb, "[ -e \"$f\" ] || install -m %s /dev/null \"$f\"\n", mode)
-	sb.WriteString("tmp=$(mktemp)\ncat > \"$tmp.add\" <<'CLUSTERCTL_EOF'\n")
-	for _, l := range b.Add {
-		sb.WriteString(l + "\n")
+	add := strings.Join(b.Add, "\n")
+	delim := remote.HeredocDelimiter(add)
+	fmt.Fprintf(&sb, "tmp=$(mktemp)\ncat > \"$tmp.add\" <<'%s'\n", delim)
+	if len(b.Add) > 0 {
+		sb.WriteString(add + "\n")
 	}
-	sb.WriteString("CLUSTERCTL_EOF\n")
+	sb.WriteString(delim + "\n")
 	fmt.Fprintf(&sb, "awk -v drop=%s -v field=%d -v outside=%s -v addfile=\"$tmp.add\" -v begin=%s -v end=%s '\n",
 		remote.Quote(strings.Join(drop, " ")), b.KeyField, remote.Quote(b.DropOutside), remote.Quote(blockBegin), remote.Quote(blockEnd))
 	sb.WriteString(`function addlines(  l) { while ((getline l < addfile) > 0) print l; close(addfile) }

@@ -58,6 +58,9 @@ type Instance struct {
 	KeyName       string    `json:"key_name,omitempty"`
 	SubnetID      string    `json:"subnet_id,omitempty"`
 	VPCID         string    `json:"vpc_id,omitempty"`
+	// Groups are the ids of the security groups (EC2) or the bridge (local) the instance is
+	// in, fixed at launch: a tag alone does not make an instance a cluster's member.
+	Groups []string `json:"groups,omitempty"`
 	// HostKey is the public half of the host key clusterctl generated for the instance
 	// (authorized_keys format), kept with the instance so any machine can pin it.
 	HostKey string            `json:"host_key,omitempty"`

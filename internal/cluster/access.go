@@ -17,6 +17,7 @@ import (
 // with credentials can connect, verified).
 type Access struct {
 	Tag        string
+	Cluster    cloud.Cluster
 	Record     Record
 	Instances  []cloud.Instance
 	KnownHosts *remote.KnownHosts
@@ -27,7 +28,7 @@ type Access struct {
 // Access loads a cluster for SSH work. keyFile maps the cluster's key pair name to the local
 // private key (from the config's [key NAME] sections); it may return "".
 func (e *Engine) Access(ctx context.Context, tag string, keyFile func(keyName string) string) (*Access, error) {
-	_, rec, err := e.loadCluster(ctx, tag)
+	cl, rec, err := e.loadCluster(ctx, tag)
 	if err != nil {
 		return nil, err
 	}
@@ -35,10 +36,13 @@ func (e *Engine) Access(ctx context.Context, tag string, keyFile func(keyName st
 	if err != nil {
 		return nil, err
 	}
+	if insts, err = e.members(tag, cl, &rec, insts); err != nil {
+		return nil, err
+	}
 	if err := e.pinHostKeys(tag, insts, nil); err != nil {
 		return nil, err
 	}
-	a := &Access{Tag: tag, Record: rec, Instances: insts, KnownHosts: e.KnownHosts(tag), LoginUser: rec.LoginUser}
+	a := &Access{Tag: tag, Cluster: cl, Record: rec, Instances: insts, KnownHosts: e.KnownHosts(tag), LoginUser: rec.LoginUser}
 	if a.LoginUser == "" {
 		a.LoginUser = e.Provider.Capabilities().DefaultLoginUser
 	}

@@ -66,10 +66,6 @@ func (e *Engine) Terminate(ctx context.Context, tag string) error {
 	if err := CheckTagName(tag); err != nil {
 		return err
 	}
-	insts, err := e.Provider.Instances(ctx, tag)
-	if err != nil {
-		return err
-	}
 	cl, gerr := e.Provider.GetCluster(ctx, tag)
 	groupExists := gerr == nil
 	switch {
@@ -82,6 +78,13 @@ func (e *Engine) Terminate(ctx context.Context, tag string) error {
 		}
 	case gerr != nil && !errors.Is(gerr, cloud.ErrNotFound):
 		return gerr
+	}
+	insts, err := e.launchedInstances(ctx, tag, &cl)
+	var dup *DuplicateAliasError
+	if errors.As(err, &dup) {
+		e.warnOnce(err.Error() + "; terminating all of them")
+	} else if err != nil {
+		return err
 	}
 	if !groupExists && len(insts) == 0 {
 		e.forgetHosts(tag)
@@ -173,14 +176,18 @@ func (e *Engine) clusterInstances(ctx context.Context, tag string) ([]cloud.Inst
 	if err := CheckTagName(tag); err != nil {
 		return nil, err
 	}
-	insts, err := e.Provider.Instances(ctx, tag)
-	if err != nil {
+	cl, err := e.Provider.GetCluster(ctx, tag)
+	if errors.Is(err, cloud.ErrNotFound) {
+		return nil, e.NotFound(ctx, tag)
+	}
+	if err != nil && cl.GroupID == "" {
 		return nil, err
 	}
-	if len(insts) == 0 {
-		if _, err := e.Provider.GetCluster(ctx, tag); errors.Is(err, cloud.ErrNotFound) {
-			return nil, e.NotFound(ctx, tag)
-		}
+	insts, err := e.launchedInstances(ctx, tag, &cl)
+	var dup *DuplicateAliasError
+	if errors.As(err, &dup) {
+		e.warnOnce(err.Error() + "; stopping all of them")
+		return insts, nil // stopping needs no aliases
 	}
-	return insts, nil
+	return insts, err
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"time"
 
@@ -73,9 +74,14 @@ func (e *Engine) describe(ctx context.Context, c cloud.Cluster) (Info, error) {
 	if rec, err := DecodeRecord(c.Recorded); err == nil {
 		info.Template = rec.Template
 		info.KeyPair = rec.KeyName
+	} else if _, gerr := e.Provider.GetCluster(ctx, c.Tag); gerr != nil {
+		e.warnOnce(gerr.Error()) // a listing drops the record's error
 	}
-	insts, err := e.Provider.Instances(ctx, c.Tag)
-	if err != nil {
+	insts, err := e.instances(ctx, c.Tag, &c)
+	var dup *DuplicateAliasError
+	if errors.As(err, &dup) {
+		e.warnOnce(err.Error()) // a listing shows them all
+	} else if err != nil {
 		return info, err
 	}
 	info.Nodes, info.Total = insts, len(insts)

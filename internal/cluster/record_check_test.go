@@ -116,3 +116,27 @@ func TestHostileRecordsRefused(t *testing.T) {
 		})
 	}
 }
+
+// FuzzDecodeRecord: whatever JSON comes back from the tags, a record that decodes passes its
+// checks: its cluster user, shell, volumes' mount paths and plugin names are safe.
+func FuzzDecodeRecord(f *testing.F) {
+	f.Add([]byte(`{"v":1,"cluster_size":2,"cluster_user":"u","cluster_shell":"bash","master_image":"ami-1","master_type":"m5.large","node_image":"ami-1"}`))
+	f.Add([]byte(`{"v":1,"cluster_size":2,"cluster_user":"u","cluster_shell":"bash","master_image":"ami-1","master_type":"m5.large","node_image":"ami-1","volumes":[{"name":"d","id":"vol-0123456789abcdef0","mount_path":"/data$(id)"}]}`))
+	f.Add([]byte(`{"v":1,"plugins":[{"name":"p","builtin":"pkginstaller","params":{"packages":["-oDPkg::Pre-Invoke::=id"]}}]}`))
+	f.Add([]byte(`{"v":99}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := DecodeRecord(data)
+		if err != nil {
+			return
+		}
+		if r.ClusterUser == "root" || strings.ContainsAny(r.ClusterUser+r.ClusterShell+r.MasterImage+r.NodeImage, " ;$`'\"\n") {
+			t.Fatalf("unsafe record accepted: %+v", r)
+		}
+		for _, v := range r.Volumes {
+			if err := config.CheckMountPath(v.MountPath); err != nil {
+				t.Fatalf("volume %+v accepted: %v", v, err)
+			}
+		}
+	})
+}

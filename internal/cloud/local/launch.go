@@ -83,7 +83,7 @@ func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud
 	}
 	out := make([]cloud.Instance, len(recs))
 	for i, r := range recs {
-		out[i] = toInstance(r, c.Subnet, cloud.StateRunning)
+		out[i] = toInstance(r, c, cloud.StateRunning)
 	}
 	cloud.SortInstances(out)
 	p.log.Info("launched instances", "cluster", req.Tag, "count", len(out), "image", def.Name)

@@ -102,8 +102,10 @@ func (p *ipCluster) startNotebook(ctx context.Context, c *setup.Cluster, m *setu
 	}
 	dir := notebookDir(p.notebookDir, c.User)
 	u := remote.Quote(c.User)
+	// The directory is made by the cluster user, not root: it is usually in the user's home,
+	// where root would follow links the user planted.
 	res, err := c.Sudo(ctx, m, fmt.Sprintf(`set -e
-[ -d %[1]s ] || install -d -m 750 -o %[2]s -g "$(id -g %[2]s)" %[1]s
+[ -d %[1]s ] || runuser -u %[2]s -- mkdir -p -m 750 -- %[1]s || { echo "notebook_directory %[1]s cannot be made by %[2]s: create it, owned by %[2]s" >&2; exit 1; }
 install -d -m 755 %[3]s
 if [ -f %[4]s ]; then sha256sum < %[4]s; fi`, remote.Quote(dir), u, path.Dir(notebookConfig), notebookConfig))
 	if err != nil {

@@ -268,13 +268,31 @@ func TestUnsealedHostileRecordRefused(t *testing.T) {
 	newTags := cloud.EncodeRecord(rec.Encode())
 	newTags[cloud.TagCluster] = "old"
 	e.setTags(aws.ToString(out.GroupId), newTags)
-	for _, c := range clusterLoaders("old", t.TempDir()) {
-		if c.args[0] == "listclusters" || c.apiOnly {
-			continue
-		}
-		r := e.cliWithin(5*time.Second, c.args...)
-		if r.code == 0 || !strings.Contains(r.errOut, "recorded template (tag clusterctl:template) is refused: volume data: MOUNT_PATH") {
-			t.Errorf("%v: exit %d\n%s", c.args, r.code, r.errOut)
+
+	// Boot scripts run as root on every new node: an unsealed record may not carry them.
+	rec.Volumes = nil
+	rec.BootScripts = []cluster.RecordScript{{Name: "boot.sh", Content: "#!/bin/sh\ntouch /tmp/pwned\n"}}
+	out, err = e.raw.CreateSecurityGroup(context.Background(), &awsec2.CreateSecurityGroupInput{
+		GroupName: aws.String("@sc-scripted"), Description: aws.String("clusterctl cluster scripted")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newTags = cloud.EncodeRecord(rec.Encode())
+	newTags[cloud.TagCluster] = "scripted"
+	e.setTags(aws.ToString(out.GroupId), newTags)
+
+	for tag, want := range map[string]string{
+		"old":      "recorded template (tag clusterctl:template) is refused: volume data: MOUNT_PATH",
+		"scripted": "recorded template (tag clusterctl:template) is refused: boot_scripts: a record without a seal",
+	} {
+		for _, c := range clusterLoaders(tag, t.TempDir()) {
+			if c.args[0] == "listclusters" || c.apiOnly {
+				continue
+			}
+			r := e.cliWithin(5*time.Second, c.args...)
+			if r.code == 0 || !strings.Contains(r.errOut, want) {
+				t.Errorf("%v: exit %d\n%s", c.args, r.code, r.errOut)
+			}
 		}
 	}
 }

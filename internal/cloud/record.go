@@ -42,7 +42,7 @@ func EncodeRecord(data []byte) map[string]string {
 // EC2 allows 50 tags of 256 characters per resource, and a real record decompresses to a few
 // KB, so a zlib bomb in the tags is refused instead of filling memory.
 const (
-	maxRecordChunks = 50
+	maxRecordChunks = MaxRecordTags
 	// MaxRecordSize is the most a decompressed record may hold.
 	MaxRecordSize = 1 << 20
 )
@@ -94,6 +94,9 @@ func RecordSeal(data []byte) string {
 	sum := sha256.Sum256(data)
 	return sealPrefix + hex.EncodeToString(sum[:])
 }
+
+// HasRecordSeal reports whether text (a group description) carries a record's seal.
+func HasRecordSeal(text string) bool { return strings.Contains(text, sealPrefix) }
 
 // ErrRecordTampered means a record's tags no longer match the seal written at creation.
 var ErrRecordTampered = errors.New("the recorded template does not match the seal set when the cluster was created")

@@ -96,6 +96,9 @@ type Cluster struct {
 	// Recorded is the resolved template stored at creation (compact JSON), so any later
 	// invocation on any machine knows the cluster's settings without the config file.
 	Recorded []byte `json:"-"`
+	// Sealed means Recorded cannot have changed since creation: it matched the seal EC2 keeps
+	// in the group's unchangeable description, or it is kept where only root writes (local).
+	Sealed bool `json:"-"`
 }
 
 // Rule is one ingress rule of a cluster's group. Protocol is tcp, udp, icmp or "-1" (all);

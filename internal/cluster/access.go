@@ -70,6 +70,12 @@ func (e *Engine) loadCluster(ctx context.Context, tag string) (cloud.Cluster, Re
 	if err != nil {
 		return cl, rec, fmt.Errorf("cluster %s: %w", tag, err)
 	}
+	if len(rec.BootScripts) > 0 && !cl.Sealed {
+		// Boot scripts run as root on every new node: only a record that cannot have been
+		// rewritten since creation may carry them.
+		return cl, Record{}, fmt.Errorf("cluster %s: %w", tag, &RecordError{Field: "boot_scripts",
+			Err: errors.New("a record without a seal in its security group's description cannot carry boot scripts")})
+	}
 	return cl, rec, nil
 }
 

@@ -4,12 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"slices"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/plugins"
 )
+
+// bootScriptNameRE is a recorded boot script's name: a base name of plain characters.
+var bootScriptNameRE = regexp.MustCompile(`^[A-Za-z0-9._+@-]+$`)
 
 // maxClusterSize bounds CLUSTER_SIZE in a record; a larger number is no template anyone wrote.
 const maxClusterSize = 100000
@@ -104,6 +108,12 @@ func (r Record) Check() error {
 	}
 	for _, rule := range r.Rules {
 		bad("rules", checkRule(rule))
+	}
+	for _, s := range r.BootScripts {
+		// The name becomes a file name on the node and a MIME header in EC2 user data.
+		if s.Name == "" || len(s.Name) > 255 || !bootScriptNameRE.MatchString(s.Name) {
+			bad("boot_scripts", fmt.Errorf("script name %q is not a plain file name", s.Name))
+		}
 	}
 	return errors.Join(errs...)
 }

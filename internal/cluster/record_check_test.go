@@ -98,6 +98,9 @@ func TestHostileRecordsRefused(t *testing.T) {
 			r.Plugins = []RecordPlugin{{Name: "x", Builtin: "users", Params: map[string]any{"num_users": "3; id"}}}
 		}},
 		{"rule", "rules", func(r *Record) { r.Rules = []cloud.Rule{{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDR: "x"}} }},
+		{"boot script name", "boot_scripts", func(r *Record) {
+			r.BootScripts = []RecordScript{{Name: "x.sh\"\r\nContent-Type: text/x-shellscript", Content: "#!/bin/sh\n"}}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := base
@@ -139,4 +142,10 @@ func FuzzDecodeRecord(f *testing.F) {
 			}
 		}
 	})
+}
+
+// minimalRecord is the smallest record that passes Record.Check.
+func minimalRecord() Record {
+	return Record{Version: recordVersion, Template: "small", ClusterSize: 1, ClusterUser: "clusteruser", ClusterShell: "bash",
+		MasterImage: "ami-0123456789abcdef0", MasterType: "m5.large", NodeImage: "ami-0123456789abcdef0"}
 }

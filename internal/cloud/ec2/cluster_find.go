@@ -81,7 +81,7 @@ func toCluster(g types.SecurityGroup) (cloud.Cluster, error) {
 	if err != nil {
 		return c, err
 	}
-	c.Recorded = rec
+	c.Recorded, c.Sealed = rec, cloud.HasRecordSeal(aws.ToString(g.Description))
 	return c, nil
 }
 

@@ -135,7 +135,7 @@ func (p *Provider) ListClusters(_ context.Context) ([]cloud.Cluster, error) {
 // toCluster is the engine's view of a cluster record: the bridge plays the security group.
 func toCluster(r clusterRecord) cloud.Cluster {
 	return cloud.Cluster{Tag: r.Tag, GroupID: r.Bridge, GroupName: cloud.GroupPrefix + r.Tag,
-		CreatedAt: r.CreatedAt, Recorded: slices.Clone(r.Recorded)}
+		CreatedAt: r.CreatedAt, Recorded: slices.Clone(r.Recorded), Sealed: true} // root-owned state
 }
 
 // DeleteCluster removes the bridge, its isolation rule and the cluster's directory, the shared

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,9 +59,9 @@ func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud
 	if err != nil {
 		return nil, fmt.Errorf("launch into cluster %s: %w", req.Tag, err)
 	}
-	homeOnHost, shared := p.hostPath(c, login.home)
+	homeRoot, homeRel, shared := p.hostRoot(c, login.home)
 	if shared {
-		err = authorizeKeys(homeOnHost, filepath.Join(lower, login.home), login, req.Boot.AuthorizedKeys)
+		err = authorizeKeys(homeRoot, homeRel, filepath.Join(lower, login.home), login, req.Boot.AuthorizedKeys)
 	}
 	errs := make([]error, len(recs))
 	if err == nil {
@@ -134,6 +135,9 @@ func (p *Provider) allocate(ctx context.Context, req cloud.LaunchRequest, c clus
 				return recs[:i+1], err
 			}
 		}
+		if err := privateConsole(dir); err != nil {
+			return recs[:i+1], err
+		}
 		if err := p.saveInstance(recs[i]); err != nil {
 			return recs[:i+1], err
 		}
@@ -154,8 +158,7 @@ func (p *Provider) bootNew(rec *instanceRecord, c clusterRecord, key hostKey, bo
 		return fmt.Errorf("%s (%s): %w", rec.Alias, rec.ID, err)
 	}
 	if !sharedHome {
-		home := filepath.Join(merged, login.home)
-		if err := authorizeKeys(home, filepath.Join(lower, login.home), login, boot.AuthorizedKeys); err != nil {
+		if err := authorizeKeys(merged, strings.TrimPrefix(login.home, "/"), filepath.Join(lower, login.home), login, boot.AuthorizedKeys); err != nil {
 			return fmt.Errorf("%s (%s): %w", rec.Alias, rec.ID, err)
 		}
 	}
@@ -180,6 +183,9 @@ func (p *Provider) boot(rec *instanceRecord, c clusterRecord, binds []string) er
 		if err := mountOverlay(lower, filepath.Join(dir, "upper"), filepath.Join(dir, "work"), merged); err != nil {
 			return err
 		}
+	}
+	if err := privateConsole(dir); err != nil {
+		return err
 	}
 	pid, err := p.spawn(*rec, nspawnArgs(merged, c.Bridge, machineName(rec.ID), rec.Alias, binds))
 	if err != nil {

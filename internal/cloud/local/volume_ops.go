@@ -122,6 +122,9 @@ func (p *Provider) DeleteVolume(ctx context.Context, volumeID string) error {
 			return fmt.Errorf("delete volume %s: it is bound into the instances of cluster %s; terminate them first", volumeID, c.Tag)
 		}
 	}
+	if err := unbindNosuid(filepath.Join(p.volumeDir(volumeID), "data")); err != nil {
+		return fmt.Errorf("delete volume %s: %w", volumeID, err)
+	}
 	if err := os.RemoveAll(p.volumeDir(volumeID)); err != nil {
 		return fmt.Errorf("delete volume %s: %w", volumeID, err)
 	}

@@ -10,8 +10,9 @@ LDFLAGS  := -X main.version=$(VERSION)
 #     the SSH tests against a real sshd and the system ssh client; tmux: the tmux plugin's test;
 #     python3-yaml: parsing the EC2 cloud-config as cloud-init does; cloud-init: its schema check
 #     and user-data parser for the EC2 user data (deps.sh keeps it from running at this
-#     machine's own boot).
-APT_PACKAGES := systemd-container debootstrap iproute2 openssh-server openssh-client sudo tmux python3-yaml cloud-init
+#     machine's own boot); python3-argon2: checking the notebook password hash with the library
+#     Jupyter's notebook verifies it with.
+APT_PACKAGES := systemd-container debootstrap iproute2 openssh-server openssh-client sudo tmux python3-yaml cloud-init python3-argon2
 STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@2026.2.2
 
 .PHONY: all build deps test-deps test lint bench demo docs clean

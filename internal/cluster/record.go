@@ -95,7 +95,13 @@ func NewRecord(t *config.Template, provider string, sshCIDR []string, now time.T
 	}
 	r.Rules = append(r.Rules, sshRules(sshCIDR)...)
 	for _, p := range t.Permissions {
-		r.Rules = append(r.Rules, cloud.Rule{Protocol: p.Protocol, FromPort: p.FromPort, ToPort: p.ToPort, CIDR: p.CIDR})
+		cidrs := []string{p.CIDR}
+		if p.CIDR == "" {
+			cidrs = sshCIDR // like port 22: the caller's address unless SSH_CIDR says otherwise
+		}
+		for _, c := range cidrs {
+			r.Rules = append(r.Rules, cloud.Rule{Protocol: p.Protocol, FromPort: p.FromPort, ToPort: p.ToPort, CIDR: c})
+		}
 	}
 	return r
 }

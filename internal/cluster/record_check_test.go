@@ -149,3 +149,25 @@ func minimalRecord() Record {
 	return Record{Version: recordVersion, Template: "small", ClusterSize: 1, ClusterUser: "clusteruser", ClusterShell: "bash",
 		MasterImage: "ami-0123456789abcdef0", MasterType: "m5.large", NodeImage: "ami-0123456789abcdef0"}
 }
+
+// TestPermissionsDefaultToSSHCIDR: a [permission] without CIDR_IP admits what SSH_CIDR
+// admits (one rule per address), never the world; a written CIDR_IP is kept as written.
+func TestPermissionsDefaultToSSHCIDR(t *testing.T) {
+	tpl := &config.Template{Name: "t", ClusterSize: 1, ClusterUser: "u", ClusterShell: "bash", NodeImageID: "ami-1",
+		NodeInstanceType: []config.InstanceSpec{{Type: "m5.large"}},
+		Permissions: []*config.Permission{{Name: "web", Protocol: "tcp", FromPort: 80, ToPort: 80},
+			{Name: "open", Protocol: "tcp", FromPort: 81, ToPort: 81, CIDR: "0.0.0.0/0"}}}
+	r := NewRecord(tpl, "ec2", []string{"203.0.113.7/32", "198.51.100.0/24"}, time.Unix(0, 0), nil)
+	var web, open []string
+	for _, rule := range r.Rules {
+		switch rule.FromPort {
+		case 80:
+			web = append(web, rule.CIDR)
+		case 81:
+			open = append(open, rule.CIDR)
+		}
+	}
+	if strings.Join(web, " ") != "203.0.113.7/32 198.51.100.0/24" || strings.Join(open, " ") != "0.0.0.0/0" {
+		t.Errorf("port 80 admits %v, port 81 %v", web, open)
+	}
+}

@@ -74,6 +74,9 @@ func (l *loader) checkPermission(rs *rawSection, p *Permission) {
 				Hint: "ports run from 0 to 65535 and FROM_PORT must not exceed TO_PORT"})
 		}
 	}
+	if p.CIDR == "" {
+		return // the template's SSH_CIDR addresses, decided at start
+	}
 	pfx, err := netip.ParsePrefix(p.CIDR)
 	if err != nil {
 		l.problem(Problem{Pos: at("cidr_ip"), Section: label, Key: "cidr_ip",

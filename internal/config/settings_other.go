@@ -90,8 +90,8 @@ func permissionSchema() Schema {
 				Doc: "First port (-1 for icmp)."},
 			{Name: "to_port", Type: Int, Required: true, Example: "80",
 				Doc: "Last port (-1 for icmp)."},
-			{Name: "cidr_ip", Type: String, Default: "0.0.0.0/0",
-				Doc: "Addresses the rule admits. The default opens the port to the world, as StarCluster did; clusterctl warns when it does."},
+			{Name: "cidr_ip", Type: String,
+				Doc: "Addresses the rule admits. Default: the addresses SSH_CIDR admits (your public address unless the template says otherwise); StarCluster opened the port to the world instead. 0.0.0.0/0 still does that when written, with a warning."},
 		}}
 }
 

@@ -296,3 +296,35 @@ func TestUnsealedHostileRecordRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestChainCredentialsRedacted: credentials the AWS SDK finds by itself (here, a shared
+// credentials file the config never names) are registered with the redactor as soon as they are used, as those written in
+// the config are, so no output or log can show them.
+func TestChainCredentialsRedacted(t *testing.T) {
+	e := newAWSEnv(t, smallCluster(""))
+	// Neither matches a built-in pattern (AKIA..., secret=...): only registering masks them.
+	const key, secret = "CHAINKEYEXAMPLE00001", "wXyZ/ExampleValue+0123456789abcdefGHIJ"
+	// A shared credentials file the config does not include: only the SDK reads it.
+	creds := filepath.Join(e.home, ".aws", "credentials")
+	if err := os.MkdirAll(filepath.Dir(creds), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(creds, []byte("[default]\naws_access_key_id = "+key+"\naws_secret_access_key = "+secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds) // the SDK fixed ~ when the test binary started
+	t.Setenv("AWS_PROFILE", "default")
+	streams, _, _, errOut := ui.TestStreams()
+	code := runWith(context.Background(), []string{"--config", e.config, "listclusters"}, streams, func(a *app) {
+		a.apiOptions = []func(*middleware.Stack) error{e.calls.APIOption()}
+		a.localStateDir = e.home
+	})
+	if code != 0 {
+		t.Fatalf("listclusters: exit %d\n%s", code, errOut)
+	}
+	if got := streams.Redactor().String("id " + key + " and " + secret); strings.Contains(got, key) || strings.Contains(got, secret) {
+		t.Errorf("chain credentials not redacted: %q", got)
+	}
+}

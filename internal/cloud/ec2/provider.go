@@ -59,6 +59,9 @@ type Options struct {
 	Parallelism int
 	// Version is recorded on each cluster's group (cloud.TagVersion); empty records "dev".
 	Version string
+	// OnCredentials is told each set of credentials the SDK resolves (from whatever source),
+	// so the caller can register them with its redactor before any output could show them.
+	OnCredentials func(aws.Credentials)
 }
 
 // Provider is the EC2 implementation of cloud.Provider. It holds no cluster state, only the
@@ -99,6 +102,9 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 	}
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("no aws region configured: set aws_region_name, AWS_REGION or a profile region")
+	}
+	if opts.OnCredentials != nil && cfg.Credentials != nil {
+		cfg.Credentials = &notifyingCredentials{inner: cfg.Credentials, notify: opts.OnCredentials}
 	}
 	client := ec2.NewFromConfig(cfg, func(o *ec2.Options) {
 		if opts.Endpoint != "" {

@@ -158,6 +158,9 @@ func TestHostileTagsIgnored(t *testing.T) {
 		if strings.Contains(r.out+r.errOut, "n;touch /tmp/pwned\n") {
 			t.Errorf("%v: the hostile alias was used", c.args)
 		}
+		if c.args[0] == "start" && (r.code == 0 || !strings.Contains(r.errOut, "2 instances whose tags fail their checks")) {
+			t.Errorf("start -x launched beside tampered instances: exit %d\n%s", r.code, r.errOut)
+		}
 	}
 	for _, in := range e.instances("hostile") {
 		if aws.ToString(in.InstanceId) == foreign && in.State.Name != types.InstanceStateNameRunning {

@@ -78,6 +78,14 @@ func CheckSingleLine(s string) error {
 	return nil
 }
 
+// match is a Check's body: nil when s matches re, else an error saying why.
+func match(re *regexp.Regexp, s, why string) error {
+	if !re.MatchString(s) {
+		return errors.New(why)
+	}
+	return nil
+}
+
 // pathComponentRE is one component of a path clusterctl writes into shell scripts, fstab and
 // exports lines and nspawn bind options: no spaces, quotes, $, `, ',' or ':'.
 var pathComponentRE = regexp.MustCompile(`^[A-Za-z0-9._+@-]+$`)
@@ -140,10 +148,7 @@ var volumeIDRE = regexp.MustCompile(`^vol-[0-9a-f]{8,32}$`)
 // CheckVolumeID accepts EC2 volume ids (vol- and 8 or 17 hex digits) and the local
 // provider's (vol- and 12).
 func CheckVolumeID(id string) error {
-	if !volumeIDRE.MatchString(id) {
-		return errors.New("is not a volume id (vol- and hex digits, e.g. vol-0123456789abcdef0)")
-	}
-	return nil
+	return match(volumeIDRE, id, "is not a volume id (vol- and hex digits, e.g. vol-0123456789abcdef0)")
 }
 
 // imageIDRE covers EC2 image ids (ami-...) and local image names (debian-12).
@@ -151,18 +156,12 @@ var imageIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // CheckImageID accepts an image id or local image name.
 func CheckImageID(id string) error {
-	if !imageIDRE.MatchString(id) {
-		return errors.New("is not an image id (e.g. ami-0123456789abcdef0, or a local image name such as debian-12)")
-	}
-	return nil
+	return match(imageIDRE, id, "is not an image id (e.g. ami-0123456789abcdef0, or a local image name such as debian-12)")
 }
 
 // CheckInstanceType accepts an instance type name (m5.large, or a local type such as small).
 func CheckInstanceType(t string) error {
-	if !instanceTypeRE.MatchString(t) {
-		return errors.New("is not an instance type name (e.g. m5.large)")
-	}
-	return nil
+	return match(instanceTypeRE, t, "is not an instance type name (e.g. m5.large)")
 }
 
 // awsNameRE covers what the EC2 API takes as zone, subnet, region and IAM profile names.
@@ -181,10 +180,7 @@ var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z0-9]+)+-[0-9]+$`)
 // CheckRegion accepts an AWS region name; it also names files on this machine
 // (<tag>-<region>.json), so nothing else may pass.
 func CheckRegion(s string) error {
-	if !regionRE.MatchString(s) {
-		return errors.New("is not an AWS region name (e.g. us-east-1)")
-	}
-	return nil
+	return match(regionRE, s, "is not an AWS region name (e.g. us-east-1)")
 }
 
 // UserRE is a user name useradd accepts on Debian without --badname.
@@ -192,10 +188,7 @@ var UserRE = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 
 // CheckUserName accepts a regular account name.
 func CheckUserName(s string) error {
-	if !UserRE.MatchString(s) {
-		return errors.New("is not a valid user name (lower-case letters, digits, _ and -, starting with a letter or _)")
-	}
-	return nil
+	return match(UserRE, s, "is not a valid user name (lower-case letters, digits, _ and -, starting with a letter or _)")
 }
 
 var hostLabelRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
@@ -223,10 +216,7 @@ var debianPackageRE = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-
 
 // CheckDebianPackage accepts a Debian package name.
 func CheckDebianPackage(s string) error {
-	if !debianPackageRE.MatchString(s) {
-		return errors.New("is not a Debian package name (lower-case letters, digits, + . -; optionally =VERSION or /RELEASE)")
-	}
-	return nil
+	return match(debianPackageRE, s, "is not a Debian package name (lower-case letters, digits, + . -; optionally =VERSION or /RELEASE)")
 }
 
 // pipRequirementRE is a PEP 508 requirement without markers or URLs: a project name, optional
@@ -235,10 +225,7 @@ var pipRequirementRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-
 
 // CheckPipRequirement accepts a pip requirement such as numpy, pandas>=2 or dask[complete].
 func CheckPipRequirement(s string) error {
-	if !pipRequirementRE.MatchString(s) {
-		return errors.New("is not a pip requirement (a project name, optional [extra] and version, e.g. numpy>=1.26)")
-	}
-	return nil
+	return match(pipRequirementRE, s, "is not a pip requirement (a project name, optional [extra] and version, e.g. numpy>=1.26)")
 }
 
 var (
@@ -274,28 +261,17 @@ var unitNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9@._:\\-]{0,255}$`)
 
 // CheckUnitName accepts a systemd unit or service name (apache2, mysql.service).
 func CheckUnitName(s string) error {
-	if !unitNameRE.MatchString(s) {
-		return errors.New("is not a service name (letters, digits and @ . _ : - \\)")
-	}
-	return nil
+	return match(unitNameRE, s, "is not a service name (letters, digits and @ . _ : - \\)")
 }
 
 var wordRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // CheckWord accepts a name of letters, digits, _ and - (a tmux session name).
-func CheckWord(s string) error {
-	if !wordRE.MatchString(s) {
-		return errors.New("may only use letters, digits, _ and -")
-	}
-	return nil
-}
+func CheckWord(s string) error { return match(wordRE, s, "may only use letters, digits, _ and -") }
 
 // CheckDevice accepts the device names a volume can be attached as (/dev/sdf .. /dev/sdz).
 func CheckDevice(s string) error {
-	if !deviceRE.MatchString(s) {
-		return errors.New("is not an attachable device name (/dev/sdf through /dev/sdz)")
-	}
-	return nil
+	return match(deviceRE, s, "is not an attachable device name (/dev/sdf through /dev/sdz)")
 }
 
 // CheckRecordedValue checks a plugin parameter read back from a cluster's recorded template,

@@ -56,7 +56,8 @@ func WritePidFile(path string, pid int) (*PidFile, error) {
 		}
 		return nil, fmt.Errorf("pid file %s: %w", path, err)
 	}
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(pid)+"\n"), 0)
 	}
 	if err != nil {

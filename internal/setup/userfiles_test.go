@@ -86,14 +86,14 @@ func TestUserKeysAsUserCannotReachRootFiles(t *testing.T) {
 	}
 
 	// The attack, as root ran it before: the secret ends up in the root-owned file.
-	home, cron, secret := plant()
+	home, cron, _ := plant()
 	_ = exec.Command("sh", "-c", UserKeysScript, "sh", home, "c").Run()
 	if !strings.Contains(read(cron), "secret") {
 		t.Fatalf("the planted links did not work as root; the test proves nothing:\n%s", read(cron))
 	}
 
 	// As the user: the script fails, and nothing outside the home changed.
-	home, cron, secret = plant()
+	home, cron, secret := plant()
 	out, err := exec.Command("sh", "-c", RunAsUser("nobody", UserKeysScript, home, "c", "'ssh-ed25519 AAAA me'")).CombinedOutput()
 	if err == nil {
 		t.Errorf("the key script went through planted links without an error:\n%s", out)

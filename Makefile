@@ -11,8 +11,9 @@ LDFLAGS  := -X main.version=$(VERSION)
 #     python3-yaml: parsing the EC2 cloud-config as cloud-init does; cloud-init: its schema check
 #     and user-data parser for the EC2 user data (deps.sh keeps it from running at this
 #     machine's own boot); python3-ipyparallel, python3-pexpect: the IPython client that the
-#     ipcluster plugin's printed hint is tested with, through an SSH tunnel.
-APT_PACKAGES := systemd-container debootstrap iproute2 openssh-server openssh-client sudo tmux python3-yaml cloud-init python3-ipyparallel python3-pexpect
+#     ipcluster plugin's printed hint is tested with, through an SSH tunnel; python3-argon2:
+#     checking the notebook password hash with the library Jupyter's notebook verifies it with.
+APT_PACKAGES := systemd-container debootstrap iproute2 openssh-server openssh-client sudo tmux python3-yaml cloud-init python3-ipyparallel python3-pexpect python3-argon2
 STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: all build deps test-deps test lint bench demo docs clean

@@ -156,7 +156,10 @@ func (p *ipCluster) engines(ctx context.Context, c *setup.Cluster, nodes []*setu
 // saveConnectionFile copies the controller's client connection file (it holds the cluster's
 // HMAC key) to <LocalDir>/ipcluster/<tag>-<region>.json and says where it is and how to use it.
 func (p *ipCluster) saveConnectionFile(ctx context.Context, c *setup.Cluster, m *setup.Node) error {
-	data, err := fetchAsRoot(ctx, c, m, "the IPython connection file", "f="+connectionFile(c.User, "client")+"\n"+`cat "$f" > "$t"`)
+	// Read as the cluster user: the file is in the user's home, where a link could point root
+	// at anything.
+	data, err := fetchAsRoot(ctx, c, m, "the IPython connection file", "f="+connectionFile(c.User, "client")+"\n"+
+		"runuser -u "+remote.Quote(c.User)+` -- cat -- "$f" > "$t"`)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"encoding/json"
+	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -138,13 +139,32 @@ func TestEngineTrim(t *testing.T) {
 }
 
 func TestNotebook(t *testing.T) {
-	// The hash notebook 6 checks: hashlib.new("sha256", password + salt), computed in Python.
-	want := "sha256:0b7f98a50c5b:bc4df85b7558ee111aac38e8ef0e8feceb11419d940fc1c0033c177b50d45eff"
-	if got := notebookHash("s3cret", "mycluster", "sgeadmin"); got != want {
-		t.Errorf("hash %s, want %s", got, want)
+	// The hash is argon2id with a fresh salt each time; notebook 6 checks it with
+	// argon2-cffi (passwd_check), which Debian's notebook depends on: ask it.
+	want := notebookHash("s3cret")
+	if again := notebookHash("s3cret"); again == want || !strings.HasPrefix(want, "argon2:$argon2id$v=19$m=10240,t=10,p=8$") {
+		t.Errorf("hashes %s, %s: want argon2id, a new salt each time", want, again)
 	}
-	if notebookHash("s3cret", "other", "sgeadmin") == want {
-		t.Error("the salt does not depend on the cluster")
+	if !notebookHashMatches(want, "s3cret") || notebookHashMatches(want, "s3cret!") || notebookHashMatches("sha256:ab:cd", "s3cret") {
+		t.Error("notebookHashMatches")
+	}
+	check := `import argon2, sys
+ph = argon2.PasswordHasher()
+h = sys.argv[1][len("argon2:"):]
+print(ph.verify(h, sys.argv[2]))
+try:
+    ph.verify(h, "wrong")
+except argon2.exceptions.VerificationError:
+    print("refused")`
+	out, err := exec.Command("/usr/bin/python3", "-c", check, want, "s3cret").CombinedOutput()
+	if err != nil || string(out) != "True\nrefused\n" {
+		t.Errorf("argon2-cffi (make test installs python3-argon2) on the hash: %v\n%s", err, out)
+	}
+	if got := notebookConfigHash(notebookConfigJSON(want, "/home/u/nb"), "/home/u/nb"); got != want {
+		t.Errorf("hash read back from the config: %q", got)
+	}
+	if got := notebookConfigHash(notebookConfigJSON(want, "/home/u/nb"), "/other"); got != "" {
+		t.Errorf("a config for another directory must be rewritten, got %q", got)
 	}
 	var cfg struct {
 		NotebookApp struct {

@@ -82,7 +82,7 @@ umask 077
 t=$(mktemp /tmp/clusterctl-fetch.XXXXXX)
 trap 'rm -f "$t"' EXIT
 %s
-chown %s "$t"
+chown -h %s "$t"
 trap - EXIT
 echo "$t"`, produce, remote.Quote(login))
 }

@@ -35,14 +35,15 @@ func (p *pkgInstaller) OnAddNode(ctx context.Context, c *setup.Cluster, nodes []
 }
 
 // aptInstallScript installs packages with apt, refreshing the package lists only when a
-// package is missing, so a second run does no network work.
+// package is missing, so a second run does no network work. Package names are checked at load
+// (CheckDebianPackage) and follow "--", so none can become an apt option.
 func aptInstallScript(packages []string) string {
 	q := remote.QuoteArgs(packages...)
 	return fmt.Sprintf(`set -e
 export DEBIAN_FRONTEND=noninteractive
 missing=
-for p in %s; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"; done
+for p in %s; do dpkg-query -W -f='${Status}' -- "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"; done
 [ -z "$missing" ] && exit 0
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends $missing`, q)
+apt-get install -y -qq --no-install-recommends -- $missing`, q)
 }

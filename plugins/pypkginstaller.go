@@ -75,7 +75,10 @@ func pipCommandLine(command string, packages []string) string {
 // when, pip refused because the environment is externally managed. The command's output is
 // passed on either way, so a failure shows pip's own message.
 func pipScript(command string, packages []string) string {
+	// From /: pip installs a directory of the working directory that bears a requirement's
+	// name as a local project, and root must not take one from wherever sudo started it.
 	return fmt.Sprintf(`set -e
+cd /
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=1
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -37,20 +37,19 @@ func (s *segway) OnAddNode(ctx context.Context, c *setup.Cluster, nodes []*setup
 }
 
 // profile is /etc/profile.d/segway.sh: the variables Segway and its libraries need, all under
-// the software path.
+// the software path (quoted, though SEGWAY_PATH is checked to plain path characters).
 func (s *segway) profile() string {
-	p := s.path
 	return fmt.Sprintf(`# Written by clusterctl's segway plugin.
-export SEGWAY_PATH=%[1]s
+export SEGWAY_PATH=%s
 export ARCH=$(uname -m)
-export ARCHHOME=%[1]s/arch/$ARCH
-export PATH=$ARCHHOME/bin:%[1]s/bin:$PATH
-export PYTHONPATH=$ARCHHOME/lib/python3/site-packages${PYTHONPATH:+:$PYTHONPATH}
-export HDF5_DIR=$ARCHHOME
-export C_INCLUDE_PATH=$ARCHHOME/include${C_INCLUDE_PATH:+:$C_INCLUDE_PATH}
-export LIBRARY_PATH=$ARCHHOME/lib${LIBRARY_PATH:+:$LIBRARY_PATH}
-export LD_LIBRARY_PATH=$ARCHHOME/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-`, p)
+export ARCHHOME="$SEGWAY_PATH/arch/$ARCH"
+export PATH="$ARCHHOME/bin:$SEGWAY_PATH/bin:$PATH"
+export PYTHONPATH="$ARCHHOME/lib/python3/site-packages${PYTHONPATH:+:$PYTHONPATH}"
+export HDF5_DIR="$ARCHHOME"
+export C_INCLUDE_PATH="$ARCHHOME/include${C_INCLUDE_PATH:+:$C_INCLUDE_PATH}"
+export LIBRARY_PATH="$ARCHHOME/lib${LIBRARY_PATH:+:$LIBRARY_PATH}"
+export LD_LIBRARY_PATH="$ARCHHOME/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+`, remote.Quote(s.path))
 }
 
 // rootProfile is the block added to root's .bashrc: the profile, handy aliases and a prompt
@@ -69,9 +68,14 @@ func (s *segway) script(master bool) string {
 	}
 	var stop strings.Builder
 	for _, svc := range s.services {
-		fmt.Fprintf(&stop, "systemctl stop %[1]s 2>/dev/null || service %[1]s stop 2>/dev/null || true\n", remote.Quote(svc))
+		fmt.Fprintf(&stop, "systemctl stop -- %[1]s 2>/dev/null || service %[1]s stop 2>/dev/null || true\n", remote.Quote(svc))
 	}
 	return fmt.Sprintf(`set -e
+sp=%s
+# The software volume may be writable by users: its VERSION is read as nobody, so a link
+# there to /etc/shadow cannot put root-only text into the world-readable motd.
+v=$(runuser -u nobody -- head -c 80 -- "$sp/VERSION" 2>/dev/null | head -n 1 | tr -cd '[:alnum:] ._+:~-')
+[ -n "$v" ] || v='version unknown'
 cat > /etc/profile.d/segway.sh <<'CLUSTERCTL_EOF'
 %sCLUSTERCTL_EOF
 chmod 644 /etc/profile.d/segway.sh
@@ -85,8 +89,8 @@ sed -i '/^# clusterctl segway motd begin$/,/^# clusterctl segway motd end$/d' /e
 {
   echo '# clusterctl segway motd begin'
   echo "Segway cluster node: %s ($(hostname))"
-  echo "Software: %s ($(cat %s/VERSION 2>/dev/null || echo 'version unknown')), $(python3 --version 2>&1), kernel $(uname -r)"
+  echo "Software: $sp ($v), $(python3 --version 2>&1), kernel $(uname -r)"
   echo '# clusterctl segway motd end'
 } >> /etc/motd
-%s`, s.profile(), rootProfile, role, s.path, remote.Quote(s.path), stop.String())
+%s`, remote.Quote(s.path), s.profile(), rootProfile, role, stop.String())
 }

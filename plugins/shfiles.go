@@ -13,10 +13,6 @@ import (
 // unit is reloaded only when its file changed, so a second run of a plugin changes nothing and
 // restarts nothing.
 
-// heredocDelimiter ends the here-documents that carry file contents; fileScript picks a longer
-// one in the unlikely case the content holds it as a line.
-const heredocDelimiter = "CLUSTERCTL_EOF"
-
 // fileScript writes content to a root-owned file (mode an octal string such as "0644") only
 // when it differs from what is there, and then sets the shell variable flag to 1, so the
 // caller can reload or restart what reads the file. The mode is applied every time, which
@@ -26,10 +22,7 @@ func fileScript(filePath, mode, content, flag string) string {
 	if !strings.HasSuffix(content, "\n") {
 		content += "\n"
 	}
-	delim := heredocDelimiter
-	for strings.Contains("\n"+content, "\n"+delim+"\n") {
-		delim += "_"
-	}
+	delim := remote.HeredocDelimiter(content)
 	q := remote.Quote(filePath)
 	dir, base := path.Split(filePath)
 	var b strings.Builder

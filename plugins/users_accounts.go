@@ -3,11 +3,11 @@ package plugins
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/setup"
 )
 
 // account is a batch user with the UID and GID it has on every node.
@@ -132,6 +132,10 @@ func assignAccounts(names []string, probe string) ([]account, error) {
 // whose /home every node shares, it also makes each home from /etc/skel and an ed25519 key
 // authorized for the user's own logins, which is passwordless SSH between all nodes (host keys
 // are already in /etc/ssh/ssh_known_hosts). Accounts get no password: key logins only.
+//
+// Root creates only what no user can have touched yet (a new home, right after useradd, in the
+// root-owned /home); everything inside a home, where the user may have planted links, is done
+// as the user (setup.RunAsUser), so a link reaches nothing the user could not reach anyway.
 func accountsScript(accounts []account, shell, tag string, master bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `set -e
@@ -140,22 +144,20 @@ account() {
   getent group "$1" >/dev/null || groupadd -o -g "$3" "$1"
   id -u "$1" >/dev/null 2>&1 || useradd -o -u "$2" -g "$3" -s "$sh" -M -d "/home/$1" "$1"
   mkdir -p "/mnt/$1" /scratch
-  chown "$1:" "/mnt/$1"
+  chown -h "$1:" "/mnt/$1"
   ln -sfn "/mnt/$1" "/scratch/$1"
+  if getent group %s >/dev/null; then usermod -a -G %s "$1"; fi
 }
-`, remote.Quote(shell))
+`, remote.Quote(shell), xvfbGroup, xvfbGroup)
 	if master {
+		// A user who broke their own ~/.ssh (a link where a file belongs) loses their
+		// key, not everyone's setup: the step goes on and says so.
 		fmt.Fprintf(&b, `home() {
   h=/home/$1
-  if [ ! -d "$h" ]; then mkdir -p "$h"; cp -rT /etc/skel "$h"; chown -R "$1:" "$h"; chmod 750 "$h"; fi
-  install -d -m 700 -o "$1" -g "$(id -g "$1")" "$h/.ssh"
-  [ -f "$h/.ssh/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "$1@"%s -f "$h/.ssh/id_ed25519"
-  touch "$h/.ssh/authorized_keys"
-  grep -qxF "$(cat "$h/.ssh/id_ed25519.pub")" "$h/.ssh/authorized_keys" || cat "$h/.ssh/id_ed25519.pub" >> "$h/.ssh/authorized_keys"
-  chmod 600 "$h/.ssh/id_ed25519" "$h/.ssh/authorized_keys"
-  chown "$1:" "$h/.ssh/id_ed25519" "$h/.ssh/id_ed25519.pub" "$h/.ssh/authorized_keys"
+  %s
+  %s || echo "clusterctl: the SSH key of $1 was not set up: its SSH directory holds something the user cannot write through" >&2
 }
-`, remote.Quote(tag))
+`, setup.NewHomeScript(`"$1"`, `"$h"`), setup.RunAsUser(`"$1"`, setup.UserKeysScript, `"$h"`, `"$1@"`+remote.Quote(tag)))
 	}
 	for _, a := range accounts {
 		fmt.Fprintf(&b, "account %s %d %d\n", remote.Quote(a.Name), a.UID, a.GID)
@@ -167,12 +169,21 @@ account() {
 }
 
 // keysTarScript is a fetchAsRoot fragment packing every account's key pair, as
-// NAME/.ssh/id_ed25519 and NAME/.ssh/id_ed25519.pub, into a gzip'd tarball.
+// NAME/.ssh/id_ed25519 and NAME/.ssh/id_ed25519.pub, into a gzip'd tarball. Each user's files
+// are read as that user into a private staging directory: a link in a home to /root/.ssh or
+// /etc/shadow yields nothing the user could not read. A user whose key cannot be read that
+// way is left out, with a message.
 func keysTarScript(accounts []account) string {
-	files := make([]string, 0, 2*len(accounts))
+	var b strings.Builder
+	b.WriteString("s=$(mktemp -d)\ntrap 'rm -rf \"$s\" \"$t\"' EXIT\n")
 	for _, a := range accounts {
-		files = append(files, a.Name+"/.ssh/id_ed25519", a.Name+"/.ssh/id_ed25519.pub")
+		u := remote.Quote(a.Name)
+		fmt.Fprintf(&b, `mkdir -p "$s"/%[1]s/.ssh
+for f in id_ed25519 id_ed25519.pub; do
+  runuser -u %[1]s -- cat -- /home/%[1]s/.ssh/$f > "$s"/%[1]s/.ssh/$f || { echo "clusterctl: the key of %[1]s is left out: it cannot be read as %[1]s" >&2; rm -rf "$s"/%[1]s; break; }
+done
+`, u)
 	}
-	sort.Strings(files)
-	return "tar -C /home -czf \"$t\" " + remote.QuoteArgs(files...)
+	b.WriteString(`(cd "$s" && find . -type f | sed 's|^\./||' | sort) | tar -C "$s" -czf "$t" -T -` + "\nrm -rf \"$s\"\n")
+	return b.String()
 }

@@ -1,6 +1,7 @@
 package plugins
 
 import (
+	"github.com/clusterctl/clusterctl/internal/setup"
 	"reflect"
 	"strings"
 	"testing"
@@ -94,17 +95,24 @@ func TestUserScripts(t *testing.T) {
 			"account alice 1002 1002",
 			"account user001 1003 1003")
 	}
-	// Only the master, which serves /home, makes homes and keys; keys are made once.
-	wantLines(t, "master", master,
-		"home alice",
-		`  [ -f "$h/.ssh/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "$1@"mycluster -f "$h/.ssh/id_ed25519"`,
-		`  grep -qxF "$(cat "$h/.ssh/id_ed25519.pub")" "$h/.ssh/authorized_keys" || cat "$h/.ssh/id_ed25519.pub" >> "$h/.ssh/authorized_keys"`)
+	// Only the master, which serves /home, makes homes and keys, and everything inside a home
+	// is done as its user: root never opens a path under ~/.ssh, where links can be planted.
+	runAs := setup.RunAsUser(`"$1"`, setup.UserKeysScript, `"$h"`, `"$1@"mycluster`)
+	wantLines(t, "master", master, "home alice", `  runuser -u "$1" -- cp -rT /etc/skel "$h"`)
+	if !strings.Contains(master, "\n  "+runAs+" || echo") {
+		t.Errorf("master does not make the keys as the user:\n%s", master)
+	}
+	if strings.Contains(strings.Replace(master, runAs, "", 1), ".ssh") {
+		t.Errorf("root touches ~/.ssh outside runuser:\n%s", master)
+	}
 	if strings.Contains(worker, "ssh-keygen") || strings.Contains(worker, "home alice") {
 		t.Errorf("workers make homes or keys on the shared /home:\n%s", worker)
 	}
-	want := `tar -C /home -czf "$t" alice/.ssh/id_ed25519 alice/.ssh/id_ed25519.pub user001/.ssh/id_ed25519 user001/.ssh/id_ed25519.pub`
-	if keys != want {
-		t.Errorf("keys:\n%s\nwant\n%s", keys, want)
+	wantLines(t, "keys", keys,
+		`  runuser -u alice -- cat -- /home/alice/.ssh/$f > "$s"/alice/.ssh/$f || { echo "clusterctl: the key of alice is left out: it cannot be read as alice" >&2; rm -rf "$s"/alice; break; }`,
+		`(cd "$s" && find . -type f | sed 's|^\./||' | sort) | tar -C "$s" -czf "$t" -T -`)
+	if strings.Contains(keys, "/home") && strings.Contains(keys, "tar -C /home") {
+		t.Errorf("root tars the homes directly:\n%s", keys)
 	}
 }
 

@@ -54,6 +54,7 @@ func exitCode(err error) int {
 		tplNF   *config.TemplateNotFoundError
 		noDefTp *config.NoDefaultTemplateError
 		noCreds *noCredentialsError
+		badTag  *cluster.TagError
 	)
 	switch {
 	case err == nil:
@@ -64,7 +65,7 @@ func exitCode(err error) int {
 		return silent.code
 	case errors.Is(err, context.Canceled):
 		return exitCancelled
-	case errors.As(err, &usage), isCobraUsage(err):
+	case errors.As(err, &usage), errors.As(err, &badTag), isCobraUsage(err):
 		return exitUsage
 	case errors.As(err, &probs), errors.As(err, &cfgNF), errors.As(err, &noDefTp), errors.As(err, &noCreds):
 		return exitConfig

@@ -139,10 +139,11 @@ func runBalancer(cmd *cobra.Command, a *app, o *balanceOptions, tag string) erro
 		a.streams.Status().Warnf("%s", n)
 	}
 	if o.pidFile != "" {
-		if err := balancer.WritePidFile(o.pidFile, os.Getpid()); err != nil {
+		pf, err := balancer.WritePidFile(o.pidFile, os.Getpid())
+		if err != nil {
 			return err
 		}
-		defer balancer.RemovePidFile(o.pidFile, os.Getpid())
+		defer pf.Release()
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
 	defer stop()
@@ -194,7 +195,7 @@ func (o *balanceOptions) apply(cmd *cobra.Command, s *balancer.Settings, dir str
 		if p == s.StatsFile {
 			p = filepath.Dir(p)
 		}
-		if err := os.MkdirAll(p, 0o755); err != nil {
+		if err := os.MkdirAll(p, 0o700); err != nil {
 			return fmt.Errorf("create %s: %w", p, err)
 		}
 	}
@@ -211,10 +212,11 @@ func startBackground(a *app, o *balanceOptions, dir string) error {
 		return usageErrorf("--background needs --pidfile, so the balancer can be stopped with --kill")
 	}
 	logFile := orDefault(o.logFile, filepath.Join(dir, "balancer.log"))
-	if err := os.MkdirAll(filepath.Dir(logFile), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(logFile), 0o700); err != nil {
 		return err
 	}
-	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	// The log says what the balancer did to the cluster: the user's alone.
+	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return fmt.Errorf("open log file: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
@@ -44,7 +45,12 @@ func (a *app) ec2Provider(ctx context.Context, aws config.AWSInfo) (*ec2.Provide
 		region = aws.RegionName
 	}
 	opts := ec2.Options{Region: region, AccessKeyID: aws.AccessKeyID, SecretAccessKey: aws.SecretAccessKey,
-		SessionToken: aws.SessionToken, Profile: aws.Profile, Version: version}
+		SessionToken: aws.SessionToken, Profile: aws.Profile, Version: version,
+		// Credentials from the SDK's chain (environment, ~/.aws, SSO, instance role) are as
+		// secret as those in the config: never printed or logged either.
+		OnCredentials: func(c awssdk.Credentials) {
+			a.streams.Redactor().Add(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)
+		}}
 	if aws.RegionHost != "" {
 		opts.Endpoint = ec2.EndpointFromRegionHost(aws.RegionHost, aws.Port, aws.IsSecure, aws.EC2Path)
 	}

@@ -35,8 +35,11 @@ func newRootCmd(a *app) *cobra.Command {
 	pf.StringVar(&a.output, "output", "text", "output format: text or json")
 	pf.IntVar(&a.concurrency, "concurrency", 32, "nodes worked on at once in per-node steps")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
-	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if _, err := a.format(); err != nil {
+			return err
+		}
+		if err := checkClusterTags(cmd, args); err != nil {
 			return err
 		}
 		if a.debug {

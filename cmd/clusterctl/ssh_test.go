@@ -39,7 +39,7 @@ func (p *loopbackProvider) GetCluster(_ context.Context, tag string) (cloud.Clus
 	if tag != "lo" {
 		return cloud.Cluster{}, cloud.ErrNotFound
 	}
-	return cloud.Cluster{Tag: "lo", GroupName: "@sc-lo", Recorded: p.rec}, nil
+	return cloud.Cluster{Tag: "lo", GroupID: "sg-lo", GroupName: "@sc-lo", Recorded: p.rec}, nil
 }
 func (p *loopbackProvider) ListClusters(context.Context) ([]cloud.Cluster, error) {
 	c, _ := p.GetCluster(context.Background(), "lo")
@@ -79,11 +79,14 @@ func newSSHEnv(t *testing.T) *sshEnv {
 	e := &sshEnv{t: t, home: home}
 	e.master = sshdtest.Start(t, sshdtest.Options{AuthorizedKeys: []ssh.PublicKey{pub}})
 	e.node = sshdtest.Start(t, sshdtest.Options{AuthorizedKeys: []ssh.PublicKey{pub}})
-	rec := cluster.Record{Version: 1, Template: "small", KeyName: "mykey", ClusterSize: 2}
+	rec := cluster.Record{Version: 1, Template: "small", KeyName: "mykey", ClusterSize: 2, ClusterUser: "clusteruser",
+		ClusterShell: "bash", MasterImage: "ami-0123456789abcdef0", MasterType: "m5.large", NodeImage: "ami-0123456789abcdef0"}
 	hostKey := func(s *sshdtest.Server) string { return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(s.HostKey))) }
 	e.p = &loopbackProvider{rec: rec.Encode(), insts: []cloud.Instance{
-		{ID: "i-master", Alias: "master", Role: cloud.RoleMaster, State: cloud.StateRunning, PublicIP: e.master.Addr, PrivateIP: e.master.Addr, HostKey: hostKey(e.master)},
-		{ID: "i-node1", Alias: "node001", Role: cloud.RoleNode, State: cloud.StateRunning, PrivateIP: e.node.Addr, HostKey: hostKey(e.node)},
+		{ID: "i-master", Alias: "master", Role: cloud.RoleMaster, State: cloud.StateRunning, PublicIP: e.master.Addr, PrivateIP: e.master.Addr,
+			HostKey: hostKey(e.master), Groups: []string{"sg-lo"}, KeyName: "mykey"},
+		{ID: "i-node1", Alias: "node001", Role: cloud.RoleNode, State: cloud.StateRunning, PrivateIP: e.node.Addr,
+			HostKey: hostKey(e.node), Groups: []string{"sg-lo"}, KeyName: "mykey"},
 	}}
 	e.config = filepath.Join(home, "config")
 	if err := os.WriteFile(e.config, []byte("[key mykey]\nKEY_LOCATION = "+keyFile+"\n"), 0o600); err != nil {

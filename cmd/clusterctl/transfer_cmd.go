@@ -110,7 +110,8 @@ func newGetCmd(a *app) *cobra.Command {
 		Long: heredoc.Doc(`
 			Copy files and directories (recursively, permissions kept) from the master, or from
 			another node with -n, to LOCAL. REMOTE paths may be globs, expanded on the node;
-			a pattern that matches nothing is an error.`),
+			a pattern that matches nothing is an error. Nothing is written outside LOCAL:
+			symlinks pointing outside what is copied are left out, with a warning.`),
 		Example: heredoc.Doc(`
 			clusterctl get mycluster '/home/clusteruser/results/*.csv' ./results/
 			clusterctl get -n node001 mycluster /var/log/syslog .`),
@@ -124,7 +125,8 @@ func newGetCmd(a *app) *cobra.Command {
 			}
 			defer client.Close()
 			progress, done := a.progress("download")
-			err = client.Get(cmd.Context(), remotes, dest, remote.TransferOpts{Progress: progress})
+			err = client.Get(cmd.Context(), remotes, dest, remote.TransferOpts{Progress: progress,
+				OnSkip: func(p, why string) { a.streams.Status().Warnf("not copied: %s: %s", p, why) }})
 			done()
 			if err != nil {
 				return err

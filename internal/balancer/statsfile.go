@@ -83,10 +83,11 @@ func (r Record) fields() []string {
 // AppendRecord adds one row to the stats file, creating it (and its directory) with the header
 // first. A file with another header is refused rather than mixed into.
 func AppendRecord(path string, r Record) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("stats file: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+	// The cluster's queue and sizes over time are the user's alone.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("stats file: %w", err)
 	}

@@ -3,7 +3,10 @@ package cloud
 import (
 	"bytes"
 	"compress/zlib"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -35,6 +38,15 @@ func EncodeRecord(data []byte) map[string]string {
 	return tags
 }
 
+// Bounds on a record read back from tags, which anyone allowed to tag the resource can write:
+// EC2 allows 50 tags of 256 characters per resource, and a real record decompresses to a few
+// KB, so a zlib bomb in the tags is refused instead of filling memory.
+const (
+	maxRecordChunks = MaxRecordTags
+	// MaxRecordSize is the most a decompressed record may hold.
+	MaxRecordSize = 1 << 20
+)
+
 // DecodeRecord reassembles a template recorded by EncodeRecord from a resource's tags. It
 // returns nil, nil when the resource carries no record.
 func DecodeRecord(tags map[string]string) ([]byte, error) {
@@ -44,6 +56,9 @@ func DecodeRecord(tags map[string]string) ([]byte, error) {
 		if !ok {
 			break
 		}
+		if i >= maxRecordChunks || len(v) > MaxTagValue {
+			return nil, fmt.Errorf("decode recorded template: tag %s is beyond what clusterctl writes", chunkKey(i))
+		}
 		sb.WriteString(v)
 	}
 	if sb.Len() == 0 {
@@ -51,18 +66,54 @@ func DecodeRecord(tags map[string]string) ([]byte, error) {
 	}
 	raw, err := base64.StdEncoding.DecodeString(sb.String())
 	if err != nil {
-		return nil, fmt.Errorf("decode recorded template: %w", err)
+		return nil, fmt.Errorf("decode recorded template (tag %s): %w", TagTemplate, err)
 	}
 	zr, err := zlib.NewReader(bytes.NewReader(raw))
 	if err != nil {
-		return nil, fmt.Errorf("decompress recorded template: %w", err)
+		return nil, fmt.Errorf("decompress recorded template (tag %s): %w", TagTemplate, err)
 	}
 	defer zr.Close()
-	out, err := io.ReadAll(zr)
+	out, err := io.ReadAll(io.LimitReader(zr, MaxRecordSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("decompress recorded template: %w", err)
+		return nil, fmt.Errorf("decompress recorded template (tag %s): %w", TagTemplate, err)
+	}
+	if len(out) > MaxRecordSize {
+		return nil, fmt.Errorf("decompress recorded template (tag %s): it expands beyond %d KB, far more than any template", TagTemplate, MaxRecordSize>>10)
 	}
 	return out, nil
+}
+
+// sealPrefix introduces a record's digest in a text that cannot change after creation (an
+// EC2 security group's description).
+const sealPrefix = "record sha256:"
+
+// RecordSeal is the text that pins a record: its SHA-256, which EC2 keeps in the security
+// group's description, fixed at creation. Tags can be rewritten by anyone allowed
+// ec2:CreateTags; the description cannot be changed at all.
+func RecordSeal(data []byte) string {
+	sum := sha256.Sum256(data)
+	return sealPrefix + hex.EncodeToString(sum[:])
+}
+
+// HasRecordSeal reports whether text (a group description) carries a record's seal.
+func HasRecordSeal(text string) bool { return strings.Contains(text, sealPrefix) }
+
+// ErrRecordTampered means a record's tags no longer match the seal written at creation.
+var ErrRecordTampered = errors.New("the recorded template does not match the seal set when the cluster was created")
+
+// CheckRecordSeal verifies data against the seal found in text (a group description). A text
+// without a seal (a cluster made before seals existed) passes: its record is still checked
+// value by value when decoded.
+func CheckRecordSeal(text string, data []byte) error {
+	i := strings.Index(text, sealPrefix)
+	if i < 0 {
+		return nil
+	}
+	digest, _, _ := strings.Cut(text[i+len(sealPrefix):], " ")
+	if sealPrefix+digest != RecordSeal(data) {
+		return fmt.Errorf("%w (tags %s*): they were changed afterwards", ErrRecordTampered, TagTemplate)
+	}
+	return nil
 }
 
 func chunkKey(i int) string {

@@ -58,6 +58,9 @@ type Instance struct {
 	KeyName       string    `json:"key_name,omitempty"`
 	SubnetID      string    `json:"subnet_id,omitempty"`
 	VPCID         string    `json:"vpc_id,omitempty"`
+	// Groups are the ids of the security groups (EC2) or the bridge (local) the instance is
+	// in, fixed at launch: a tag alone does not make an instance a cluster's member.
+	Groups []string `json:"groups,omitempty"`
 	// HostKey is the public half of the host key clusterctl generated for the instance
 	// (authorized_keys format), kept with the instance so any machine can pin it.
 	HostKey string            `json:"host_key,omitempty"`
@@ -93,6 +96,9 @@ type Cluster struct {
 	// Recorded is the resolved template stored at creation (compact JSON), so any later
 	// invocation on any machine knows the cluster's settings without the config file.
 	Recorded []byte `json:"-"`
+	// Sealed means Recorded cannot have changed since creation: it matched the seal EC2 keeps
+	// in the group's unchangeable description, or it is kept where only root writes (local).
+	Sealed bool `json:"-"`
 }
 
 // Rule is one ingress rule of a cluster's group. Protocol is tcp, udp, icmp or "-1" (all);

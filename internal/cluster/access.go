@@ -17,6 +17,7 @@ import (
 // with credentials can connect, verified).
 type Access struct {
 	Tag        string
+	Cluster    cloud.Cluster
 	Record     Record
 	Instances  []cloud.Instance
 	KnownHosts *remote.KnownHosts
@@ -27,7 +28,7 @@ type Access struct {
 // Access loads a cluster for SSH work. keyFile maps the cluster's key pair name to the local
 // private key (from the config's [key NAME] sections); it may return "".
 func (e *Engine) Access(ctx context.Context, tag string, keyFile func(keyName string) string) (*Access, error) {
-	_, rec, err := e.loadCluster(ctx, tag)
+	cl, rec, err := e.loadCluster(ctx, tag)
 	if err != nil {
 		return nil, err
 	}
@@ -35,10 +36,13 @@ func (e *Engine) Access(ctx context.Context, tag string, keyFile func(keyName st
 	if err != nil {
 		return nil, err
 	}
+	if insts, err = e.members(tag, cl, &rec, insts); err != nil {
+		return nil, err
+	}
 	if err := e.pinHostKeys(tag, insts, nil); err != nil {
 		return nil, err
 	}
-	a := &Access{Tag: tag, Record: rec, Instances: insts, KnownHosts: e.KnownHosts(tag), LoginUser: rec.LoginUser}
+	a := &Access{Tag: tag, Cluster: cl, Record: rec, Instances: insts, KnownHosts: e.KnownHosts(tag), LoginUser: rec.LoginUser}
 	if a.LoginUser == "" {
 		a.LoginUser = e.Provider.Capabilities().DefaultLoginUser
 	}
@@ -53,6 +57,9 @@ func (e *Engine) Access(ctx context.Context, tag string, keyFile func(keyName st
 
 // loadCluster finds a cluster and reads the template recorded with it.
 func (e *Engine) loadCluster(ctx context.Context, tag string) (cloud.Cluster, Record, error) {
+	if err := CheckTagName(tag); err != nil {
+		return cloud.Cluster{}, Record{}, err
+	}
 	cl, err := e.Provider.GetCluster(ctx, tag)
 	if errors.Is(err, cloud.ErrNotFound) {
 		return cl, Record{}, e.NotFound(ctx, tag)
@@ -62,6 +69,12 @@ func (e *Engine) loadCluster(ctx context.Context, tag string) (cloud.Cluster, Re
 	rec, err := DecodeRecord(cl.Recorded)
 	if err != nil {
 		return cl, rec, fmt.Errorf("cluster %s: %w", tag, err)
+	}
+	if len(rec.BootScripts) > 0 && !cl.Sealed {
+		// Boot scripts run as root on every new node: only a record that cannot have been
+		// rewritten since creation may carry them.
+		return cl, Record{}, fmt.Errorf("cluster %s: %w", tag, &RecordError{Field: "boot_scripts",
+			Err: errors.New("a record without a seal in its security group's description cannot carry boot scripts")})
 	}
 	return cl, rec, nil
 }

@@ -73,11 +73,29 @@ var hostnameRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])
 // bridge and directory names, host names with DNS_PREFIX).
 var tagRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]{0,39}$`)
 
+// TagError is a cluster tag that breaks the tag rule. Every command checks its tags before
+// any use, since a tag becomes part of file names (known_hosts, keys, balancer files), group
+// names and host names: "../../.ssh/id_rsa" must never reach a path.
+type TagError struct{ Tag string }
+
+func (e *TagError) Error() string {
+	return fmt.Sprintf("cluster tag %q is not valid: use up to 40 letters, digits, - and _, starting with a letter or digit", e.Tag)
+}
+
+// CheckTagName validates a cluster tag by the tag rule alone (CheckTag adds the DNS prefix
+// rule for new clusters).
+func CheckTagName(tag string) error {
+	if !tagRE.MatchString(tag) {
+		return &TagError{Tag: tag}
+	}
+	return nil
+}
+
 // CheckTag validates a cluster tag, and with DNS_PREFIX that the prefixed aliases are valid
 // host names.
 func CheckTag(tag string, dnsPrefix bool) error {
-	if !tagRE.MatchString(tag) {
-		return fmt.Errorf("cluster tag %q is not valid: use up to 40 letters, digits, - and _, starting with a letter or digit", tag)
+	if err := CheckTagName(tag); err != nil {
+		return err
 	}
 	if dnsPrefix && !hostnameRE.MatchString(Prefixed(tag, "node001", true)) {
 		return fmt.Errorf("with DNS_PREFIX the node names become %s, which is not a valid host name: use a tag of letters, digits and -", Prefixed(tag, "node001", true))

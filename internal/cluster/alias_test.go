@@ -1,8 +1,14 @@
 package cluster
 
 import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/cloud"
 )
 
 func TestAliases(t *testing.T) {
@@ -44,5 +50,56 @@ func TestCheckTag(t *testing.T) {
 	}
 	if err := CheckTag("a_b", true); err == nil {
 		t.Error("underscore tag with DNS_PREFIX must be refused: a_b-node001 is no host name")
+	}
+}
+
+// refusingProvider fails the test on any call: a bad tag must be refused before the provider
+// (or any path under the state directory) sees it.
+type refusingProvider struct {
+	cloud.Provider
+	t *testing.T
+}
+
+func (p refusingProvider) GetCluster(context.Context, string) (cloud.Cluster, error) {
+	p.t.Error("GetCluster called with a bad tag")
+	return cloud.Cluster{}, cloud.ErrNotFound
+}
+
+func (p refusingProvider) Instances(context.Context, string) ([]cloud.Instance, error) {
+	p.t.Error("Instances called with a bad tag")
+	return nil, nil
+}
+
+func (p refusingProvider) ListClusters(context.Context) ([]cloud.Cluster, error) {
+	p.t.Error("ListClusters called with a bad tag")
+	return nil, nil
+}
+
+// TestEngineRefusesBadTags: the engine checks a tag before any use, whoever calls it.
+func TestEngineRefusesBadTags(t *testing.T) {
+	state := t.TempDir()
+	victim := filepath.Join(state, "victim")
+	if err := os.WriteFile(victim, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := &Engine{Provider: refusingProvider{t: t}, StateDir: filepath.Join(state, "clusterctl")}
+	ctx := context.Background()
+	for _, tag := range []string{"../../victim", "..", "a/b", "-x", "x;id", ""} {
+		errs := map[string]error{}
+		errs["terminate"] = e.Terminate(ctx, tag)
+		errs["stop"] = e.Stop(ctx, tag, false)
+		_, errs["access"] = e.Access(ctx, tag, nil)
+		_, errs["list"] = e.List(ctx, tag)
+		errs["setup"] = e.Setup(ctx, tag, SetupOptions{})
+		_, errs["resume"] = e.Start(ctx, StartOptions{Tag: tag, NoCreate: true})
+		for op, err := range errs {
+			var te *TagError
+			if !errors.As(err, &te) {
+				t.Errorf("%s %q: want a TagError, got %v", op, tag, err)
+			}
+		}
+	}
+	if _, err := os.Stat(victim); err != nil {
+		t.Errorf("the file a tag pointed at is gone: %v", err)
 	}
 }

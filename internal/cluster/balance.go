@@ -23,6 +23,8 @@ type Balanced struct {
 	so       SetupOptions
 	lookback time.Duration
 	pool     *remote.Pool
+	// cluster is the cluster as Balanced found it, whose group decides membership.
+	cluster cloud.Cluster
 }
 
 var (
@@ -39,7 +41,7 @@ func (e *Engine) Balanced(ctx context.Context, tag string, so SetupOptions, look
 	}
 	opts := acc.Options()
 	opts.ReadyTimeout = time.Minute
-	return &Balanced{e: e, tag: tag, so: so, lookback: lookback, pool: remote.NewPool(opts)}, acc.Record, nil
+	return &Balanced{e: e, tag: tag, so: so, lookback: lookback, pool: remote.NewPool(opts), cluster: acc.Cluster}, acc.Record, nil
 }
 
 // Close closes the connections to the master.
@@ -68,7 +70,7 @@ func (b *Balanced) Stats(ctx context.Context) (scheduler.Stats, error) {
 
 // Nodes lists the cluster's machines.
 func (b *Balanced) Nodes(ctx context.Context) ([]balancer.Node, error) {
-	insts, err := b.e.Provider.Instances(ctx, b.tag)
+	insts, err := b.e.instances(ctx, b.tag, &b.cluster)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +98,7 @@ func (b *Balanced) RemoveNodes(ctx context.Context, aliases []string) error {
 // removenode (forced: they cannot answer), the rest only leave the scheduler and the other
 // nodes' files.
 func (b *Balanced) RemoveFromScheduler(ctx context.Context, aliases []string) error {
-	insts, err := b.e.Provider.Instances(ctx, b.tag)
+	insts, err := b.e.instances(ctx, b.tag, &b.cluster)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,8 @@ import (
 // clusterctl refuses; each gets a device of its own that no shared volume takes, and launches
 // use syncdata's newest snapshot where there is one.
 func TestRecordCopies(t *testing.T) {
-	tmpl := &config.Template{Name: "render", ClusterSize: 2, Volumes: []*config.Volume{
+	tmpl := &config.Template{Name: "render", ClusterSize: 2, ClusterUser: "clusteruser", ClusterShell: "bash",
+		NodeImageID: "ami-0123456789abcdef0", NodeInstanceType: []config.InstanceSpec{{Type: "m5.large"}}, Volumes: []*config.Volume{
 		{Name: "results", VolumeID: "vol-1", MountPath: "/results", Share: config.ShareMaster},
 		{Name: "refs", MountPath: "/refs", Share: config.ShareCopy, SnapshotID: "snap-11111111", ReadOnly: true},
 		{Name: "data", MountPath: "/data", Share: config.ShareCopy, SnapshotID: "snap-22222222", KeepCopies: true, FromDataSnapshots: true},

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
@@ -35,6 +36,9 @@ type Engine struct {
 	WaitTimeout time.Duration
 	// Secret reports which plugin parameters are secrets, so records leave them out.
 	Secret func(builtin, param string) bool
+
+	// warned holds the warnings shown by this engine (one command), so each shows once.
+	warned sync.Map
 }
 
 func (e *Engine) now() time.Time {

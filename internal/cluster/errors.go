@@ -21,7 +21,7 @@ func (e *ExistsError) Error() string {
 }
 
 func (e *Engine) existsError(ctx context.Context, tag string) error {
-	insts, err := e.Provider.Instances(ctx, tag)
+	insts, err := e.instances(ctx, tag, nil)
 	if err != nil {
 		return &ExistsError{Tag: tag, Summary: "its instances could not be listed"}
 	}
@@ -81,11 +81,11 @@ func (e *PartialError) Unwrap() error { return e.Err }
 func (e *Engine) partial(ctx context.Context, tag string, err error) error {
 	ctx = context.WithoutCancel(ctx)
 	pe := &PartialError{Tag: tag, Err: err}
-	if cl, gerr := e.Provider.GetCluster(ctx, tag); gerr == nil {
-		pe.Group = cl.GroupName
-	}
-	if insts, ierr := e.Provider.Instances(ctx, tag); ierr == nil {
+	if insts, ierr := e.instances(ctx, tag, nil); ierr == nil {
 		pe.Instances = insts
+	}
+	if cl, gerr := e.Provider.GetCluster(ctx, tag); gerr == nil || cl.GroupID != "" {
+		pe.Group = cl.GroupName
 	}
 	return pe
 }

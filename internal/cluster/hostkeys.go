@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -49,11 +50,31 @@ func privateKeys(keys map[string]HostKey) map[string][]byte {
 	return out
 }
 
-// ParseHostKey reads a public host key in authorized_keys form.
+// hostKeyRE is the only form of host key clusterctl writes: one line, "ssh-ed25519 BASE64",
+// nothing before or after. Keys come back from instance tags, which anyone allowed to tag them
+// can rewrite, and end up in known_hosts files and in here-documents of root scripts.
+var hostKeyRE = regexp.MustCompile(`^ssh-ed25519 [A-Za-z0-9+/]+={0,2}$`)
+
+// ParseHostKey reads a public host key: exactly one "ssh-ed25519 BASE64" line that decodes
+// to an ed25519 key and encodes back to the same text.
 func ParseHostKey(s string) (ssh.PublicKey, error) {
-	k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(s))
+	if !hostKeyRE.MatchString(s) {
+		return nil, fmt.Errorf("parse host key: want one line \"ssh-ed25519 BASE64\", got %q", truncate(s, 80))
+	}
+	k, _, _, rest, err := ssh.ParseAuthorizedKey([]byte(s))
 	if err != nil {
 		return nil, fmt.Errorf("parse host key: %w", err)
 	}
+	if len(rest) > 0 || k.Type() != ssh.KeyAlgoED25519 || strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k))) != s {
+		return nil, fmt.Errorf("parse host key: %q is not one ed25519 key", truncate(s, 80))
+	}
 	return k, nil
+}
+
+// truncate shortens s for a message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }

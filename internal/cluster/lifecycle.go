@@ -63,14 +63,28 @@ func (e *Engine) Stop(ctx context.Context, tag string, terminateSpot bool) error
 // local known_hosts. Only resources tagged with this cluster are touched, and running it again
 // on a cluster that is gone is harmless.
 func (e *Engine) Terminate(ctx context.Context, tag string) error {
-	insts, err := e.Provider.Instances(ctx, tag)
-	if err != nil {
+	if err := CheckTagName(tag); err != nil {
 		return err
 	}
 	cl, gerr := e.Provider.GetCluster(ctx, tag)
 	groupExists := gerr == nil
-	if gerr != nil && !errors.Is(gerr, cloud.ErrNotFound) {
+	switch {
+	case gerr != nil && cl.GroupID != "":
+		// Only the recorded template is damaged (or was tampered with): terminating needs
+		// none of it, and must stay possible.
+		groupExists = true
+		if e.Status != nil {
+			e.Status.Warnf("cluster %s: %v; terminating it anyway", tag, gerr)
+		}
+	case gerr != nil && !errors.Is(gerr, cloud.ErrNotFound):
 		return gerr
+	}
+	insts, err := e.launchedInstances(ctx, tag, &cl)
+	var dup *DuplicateAliasError
+	if errors.As(err, &dup) {
+		e.warnOnce(err.Error() + "; terminating all of them")
+	} else if err != nil {
+		return err
 	}
 	if !groupExists && len(insts) == 0 {
 		e.forgetHosts(tag)
@@ -159,14 +173,21 @@ func (e *Engine) forgetHosts(tag string) {
 // clusterInstances lists a cluster's instances, failing with a clear error when the cluster
 // does not exist.
 func (e *Engine) clusterInstances(ctx context.Context, tag string) ([]cloud.Instance, error) {
-	insts, err := e.Provider.Instances(ctx, tag)
-	if err != nil {
+	if err := CheckTagName(tag); err != nil {
 		return nil, err
 	}
-	if len(insts) == 0 {
-		if _, err := e.Provider.GetCluster(ctx, tag); errors.Is(err, cloud.ErrNotFound) {
-			return nil, e.NotFound(ctx, tag)
-		}
+	cl, err := e.Provider.GetCluster(ctx, tag)
+	if errors.Is(err, cloud.ErrNotFound) {
+		return nil, e.NotFound(ctx, tag)
 	}
-	return insts, nil
+	if err != nil && cl.GroupID == "" {
+		return nil, err
+	}
+	insts, err := e.launchedInstances(ctx, tag, &cl)
+	var dup *DuplicateAliasError
+	if errors.As(err, &dup) {
+		e.warnOnce(err.Error() + "; stopping all of them")
+		return insts, nil // stopping needs no aliases
+	}
+	return insts, err
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"time"
 
@@ -33,6 +34,11 @@ type SpotSummary struct {
 
 // List describes the clusters with the given tags, or all of them.
 func (e *Engine) List(ctx context.Context, tags ...string) ([]Info, error) {
+	for _, t := range tags {
+		if err := CheckTagName(t); err != nil {
+			return nil, err
+		}
+	}
 	clusters, err := e.Provider.ListClusters(ctx)
 	if err != nil {
 		return nil, err
@@ -70,9 +76,14 @@ func (e *Engine) describe(ctx context.Context, c cloud.Cluster) (Info, error) {
 		info.Template = rec.Template
 		info.Description = rec.Description
 		info.KeyPair = rec.KeyName
+	} else if _, gerr := e.Provider.GetCluster(ctx, c.Tag); gerr != nil {
+		e.warnOnce(gerr.Error()) // a listing drops the record's error
 	}
-	insts, err := e.Provider.Instances(ctx, c.Tag)
-	if err != nil {
+	insts, err := e.instances(ctx, c.Tag, &c)
+	var dup *DuplicateAliasError
+	if errors.As(err, &dup) {
+		e.warnOnce(err.Error()) // a listing shows them all
+	} else if err != nil {
 		return info, err
 	}
 	info.Nodes, info.Total = insts, len(insts)

@@ -267,13 +267,14 @@ func (e *Engine) Restart(ctx context.Context, tag string, so SetupOptions, reboo
 	for _, n := range s.c.Nodes {
 		ids = append(ids, n.ID)
 	}
+	cl := s.acc.Cluster
 	s.close()
 	if err := e.step(ctx, fmt.Sprintf("reboot %d instances", len(ids)), func(ctx context.Context, _ *ui.Step) error {
 		return e.Provider.Reboot(ctx, ids)
 	}); err != nil {
 		return err
 	}
-	if _, err := e.waitRunning(ctx, tag); err != nil {
+	if _, err := e.waitRunning(ctx, cl); err != nil {
 		return err
 	}
 	if rebootOnly {

@@ -113,7 +113,13 @@ func NewRecord(t *config.Template, provider string, sshCIDR []string, now time.T
 	}
 	r.Rules = append(r.Rules, sshRules(sshCIDR)...)
 	for _, p := range t.Permissions {
-		r.Rules = append(r.Rules, cloud.Rule{Protocol: p.Protocol, FromPort: p.FromPort, ToPort: p.ToPort, CIDR: p.CIDR})
+		cidrs := []string{p.CIDR}
+		if p.CIDR == "" {
+			cidrs = sshCIDR // like port 22: the caller's address unless SSH_CIDR says otherwise
+		}
+		for _, c := range cidrs {
+			r.Rules = append(r.Rules, cloud.Rule{Protocol: p.Protocol, FromPort: p.FromPort, ToPort: p.ToPort, CIDR: c})
+		}
 	}
 	return r
 }
@@ -158,7 +164,8 @@ func (r Record) Encode() []byte {
 	return b
 }
 
-// DecodeRecord reads a record stored with a cluster.
+// DecodeRecord reads a record stored with a cluster and checks it (Record.Check): what comes
+// back from the cloud is not trusted until it passes the config's own rules.
 func DecodeRecord(data []byte) (Record, error) {
 	var r Record
 	if len(data) == 0 {
@@ -169,6 +176,9 @@ func DecodeRecord(data []byte) (Record, error) {
 	}
 	if r.Version > copiesRecordVersion {
 		return r, fmt.Errorf("the cluster was created by a newer clusterctl (record version %d); upgrade clusterctl", r.Version)
+	}
+	if err := r.Check(); err != nil {
+		return Record{}, err
 	}
 	return r, nil
 }

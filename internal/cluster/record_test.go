@@ -11,7 +11,8 @@ import (
 // large for the cluster's tags is refused with the reason.
 func TestRecordCarriesBootScripts(t *testing.T) {
 	script := RecordScript{Name: "setup.sh", Content: "#!/bin/sh\napt-get install -y samtools\n"}
-	r := Record{Version: recordVersion, Template: "small", BootScripts: []RecordScript{script}}
+	r := minimalRecord()
+	r.BootScripts = []RecordScript{script}
 	got, err := DecodeRecord(r.Encode())
 	if err != nil {
 		t.Fatal(err)

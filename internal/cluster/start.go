@@ -140,9 +140,15 @@ func (e *Engine) resume(ctx context.Context, o StartOptions) (*Result, error) {
 		return nil, err
 	}
 	plan := NewPlan(tag, rec)
-	insts, err := e.Provider.Instances(ctx, tag)
+	insts, err := e.instances(ctx, tag, &cl)
 	if err != nil {
 		return nil, err
+	}
+	// Instances of the cluster whose tags fail their checks were left out above; resuming
+	// would take their aliases for missing and launch replacements beside them.
+	if launched, err := e.launchedInstances(ctx, tag, &cl); err == nil && len(launched) > len(insts) {
+		return nil, fmt.Errorf("cluster %s has %d instances whose tags fail their checks (see the warnings above); "+
+			"correct or terminate them before resuming", tag, len(launched)-len(insts))
 	}
 	existing := map[string]bool{}
 	var stopped []string
@@ -209,7 +215,7 @@ func (e *Engine) launch(ctx context.Context, cl cloud.Cluster, plan Plan, groups
 		zone = e.volumeZone(ctx, plan.Record)
 	}
 	if zone == "" {
-		if m := e.masterZone(ctx, plan.Tag); m != "" {
+		if m := e.masterZone(ctx, cl); m != "" {
 			zone = m
 		}
 	}
@@ -232,7 +238,7 @@ func (e *Engine) launch(ctx context.Context, cl cloud.Cluster, plan Plan, groups
 			zone = got[0].Zone
 		}
 	}
-	insts, err := e.waitRunning(ctx, plan.Tag)
+	insts, err := e.waitRunning(ctx, cl)
 	if err != nil {
 		return nil, err
 	}
@@ -246,8 +252,8 @@ func (e *Engine) launch(ctx context.Context, cl cloud.Cluster, plan Plan, groups
 }
 
 // masterZone is the zone of the cluster's running master, for workers launched later.
-func (e *Engine) masterZone(ctx context.Context, tag string) string {
-	insts, err := e.Provider.Instances(ctx, tag)
+func (e *Engine) masterZone(ctx context.Context, cl cloud.Cluster) string {
+	insts, err := e.instances(ctx, cl.Tag, &cl)
 	if err != nil {
 		return ""
 	}
@@ -276,8 +282,9 @@ func (e *Engine) volumeZone(ctx context.Context, r Record) string {
 }
 
 // waitRunning waits until every instance of the cluster runs and returns them.
-func (e *Engine) waitRunning(ctx context.Context, tag string) ([]cloud.Instance, error) {
-	insts, err := e.Provider.Instances(ctx, tag)
+func (e *Engine) waitRunning(ctx context.Context, cl cloud.Cluster) ([]cloud.Instance, error) {
+	tag := cl.Tag
+	insts, err := e.instances(ctx, tag, &cl)
 	if err != nil {
 		return nil, err
 	}
@@ -296,15 +303,15 @@ func (e *Engine) waitRunning(ctx context.Context, tag string) ([]cloud.Instance,
 		return err
 	})
 	if err != nil && errors.Is(err, context.DeadlineExceeded) {
-		return nil, e.cancelUnfulfilledSpot(ctx, tag, err)
+		return nil, e.cancelUnfulfilledSpot(ctx, cl, err)
 	}
 	return running, err
 }
 
 // cancelUnfulfilledSpot ends spot instances that did not start running in time (EC2 had no
 // capacity at the bid), so their requests do not linger and start later unobserved, and says so.
-func (e *Engine) cancelUnfulfilledSpot(ctx context.Context, tag string, waitErr error) error {
-	insts, err := e.Provider.Instances(ctx, tag)
+func (e *Engine) cancelUnfulfilledSpot(ctx context.Context, cl cloud.Cluster, waitErr error) error {
+	insts, err := e.instances(ctx, cl.Tag, &cl)
 	if err != nil {
 		return waitErr
 	}
@@ -325,13 +332,16 @@ func (e *Engine) cancelUnfulfilledSpot(ctx context.Context, tag string, waitErr 
 }
 
 // pinHostKeys records each instance's host key under its alias and addresses in the cluster's
-// known_hosts (one rewrite, none when nothing changed), so the first connection is verified. Keys come from this run's generation, else
-// from what the provider stored with the instance.
+// known_hosts (one rewrite, none when nothing changed), so the first connection is verified.
+// Keys come from this run's generation, else from what the provider stored with the instance;
+// a stored key that differs from the alias's pin is an alarm (remote.PinConflictError), never
+// a silent re-pin: the tag holding it can be rewritten by anyone allowed to tag instances.
 func (e *Engine) pinHostKeys(tag string, insts []cloud.Instance, fresh map[string]HostKey) error {
 	var pins []remote.HostPin
 	for _, in := range insts {
 		pubText := in.HostKey
-		if k, ok := fresh[in.Alias]; ok {
+		k, isFresh := fresh[in.Alias]
+		if isFresh {
 			pubText = k.Public
 		}
 		if pubText == "" {
@@ -348,7 +358,8 @@ func (e *Engine) pinHostKeys(tag string, insts []cloud.Instance, fresh map[strin
 				names = append(names, a)
 			}
 		}
-		pins = append(pins, remote.HostPin{Hostnames: names, Key: pub})
+		pins = append(pins, remote.HostPin{Hostnames: names, Key: pub, Strict: !isFresh && in.Alias != "",
+			Source: fmt.Sprintf("tag %s of instance %s", cloud.TagHostKey, in.ID)})
 	}
 	if len(pins) == 0 {
 		return nil

@@ -29,9 +29,6 @@ func (l *loader) applyAWSEnv(rs *rawSection) {
 // letters and digits); a placeholder such as "PUT YOURS HERE" fails it.
 var accessKeyRE = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
 
-// regionRE is the shape of a region name (us-east-1, ap-southeast-2, us-gov-west-1).
-var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
-
 func (l *loader) checkAWS(cfg *Config) {
 	a := cfg.AWS
 	if a.AccessKeyID != "" && !accessKeyRE.MatchString(a.AccessKeyID) {
@@ -78,20 +75,13 @@ var deviceRE = regexp.MustCompile(`^/dev/(sd|xvd)[b-z]$`)
 func (l *loader) checkVolume(rs *rawSection, v *Volume) {
 	at := func(key string) Pos { return rs.Keys[key].Pos }
 	if v.MountPath != "" {
-		switch {
-		case !strings.HasPrefix(v.MountPath, "/"):
-			l.problem(Problem{Pos: at("mount_path"), Section: sectionLabel(rs), Key: "mount_path",
-				Msg: fmt.Sprintf("MOUNT_PATH %q must be an absolute path", v.MountPath), Hint: "e.g. /data"})
-		case strings.Trim(v.MountPath, "/") == "":
-			l.problem(Problem{Pos: at("mount_path"), Section: sectionLabel(rs), Key: "mount_path",
-				Msg: "MOUNT_PATH cannot be /", Hint: "mount the volume below it, e.g. /data"})
-		}
+		v.MountPath = CleanMountPath(v.MountPath) // CheckMountPath allowed a trailing slash
 	}
-	if v.Device != "" && !deviceRE.MatchString(v.Device) {
+	if v.Device != "" && !l.failed["device"] && !deviceRE.MatchString(v.Device) {
 		l.problem(Problem{Pos: at("device"), Section: sectionLabel(rs), Key: "device",
 			Msg: fmt.Sprintf("DEVICE %q is not an attachable device name", v.Device), Hint: "use /dev/sdf through /dev/sdz, or leave it unset"})
 	}
-	if _, set := rs.Keys["partition"]; set && v.Partition < 1 {
+	if _, set := rs.Keys["partition"]; set && !l.failed["partition"] && v.Partition < 1 {
 		l.problem(Problem{Pos: at("partition"), Section: sectionLabel(rs), Key: "partition",
 			Msg: fmt.Sprintf("PARTITION must be 1 or more, got %d", v.Partition)})
 	}
@@ -117,6 +107,9 @@ func (l *loader) checkPermission(rs *rawSection, p *Permission) {
 				Msg:  fmt.Sprintf("port range %d-%d is invalid", p.FromPort, p.ToPort),
 				Hint: "ports run from 0 to 65535 and FROM_PORT must not exceed TO_PORT"})
 		}
+	}
+	if p.CIDR == "" {
+		return // the template's SSH_CIDR addresses, decided at start
 	}
 	pfx, err := netip.ParsePrefix(p.CIDR)
 	if err != nil {
@@ -198,6 +191,9 @@ func (l *loader) plugin(rs *rawSection) *Plugin {
 	for _, st := range spec.Params {
 		if _, set := p.Params[st.Name]; set {
 			continue
+		}
+		if _, written := params.Keys[st.Name]; written {
+			continue // its value was refused above
 		}
 		if st.Required {
 			l.problem(Problem{Pos: rs.Pos, Section: label, Key: st.Name,

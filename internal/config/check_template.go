@@ -3,11 +3,8 @@ package config
 import (
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strings"
 )
-
-var userRE = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 
 // checkTemplate runs the checks of a resolved template that need no cloud: references to other
 // sections, sizes, names, addresses and mount paths.
@@ -84,10 +81,10 @@ func (l *loader) checkTemplate(c *Config, rs *rawSection, t *Template) {
 	}
 	if t.ClusterUser == "root" {
 		bad("cluster_user", "pick a regular account name, e.g. clusteruser", "CLUSTER_USER cannot be root")
-	} else if !userRE.MatchString(t.ClusterUser) {
+	} else if !UserRE.MatchString(t.ClusterUser) {
 		bad("cluster_user", "use lower-case letters, digits, - and _", "CLUSTER_USER %q is not a valid user name", t.ClusterUser)
 	}
-	if t.LoginUser != "" && !userRE.MatchString(t.LoginUser) {
+	if t.LoginUser != "" && !UserRE.MatchString(t.LoginUser) {
 		bad("login_user", "", "LOGIN_USER %q is not a valid user name", t.LoginUser)
 	}
 	if t.SpotBid != nil && *t.SpotBid <= 0 {
@@ -160,6 +157,9 @@ func (l *loader) checkPlaceholders(t *Template, where func(string) string, at fu
 func (l *loader) checkMounts(t *Template, bad func(key, hint, format string, args ...any)) {
 	paths, devices, ids := map[string]string{}, map[string]string{}, map[string]string{}
 	for _, v := range t.Volumes {
+		if v.MountPath == "" {
+			continue // its own problem is reported
+		}
 		p := "/" + strings.Trim(v.MountPath, "/")
 		if other, ok := paths[p]; ok {
 			bad("volumes", "give each volume its own MOUNT_PATH", "volumes %s and %s both mount at %s", other, v.Name, p)

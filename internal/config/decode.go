@@ -94,6 +94,9 @@ func parseValue(s Setting, text string, env Env) (any, string) {
 		}
 		v = specs
 	}
+	if msg := checkValue(s, v); msg != "" {
+		return nil, msg
+	}
 	if len(s.Choices) > 0 {
 		str, _ := v.(string)
 		ok := false

@@ -24,6 +24,14 @@ func FuzzLoad(f *testing.F) {
 	f.Add("[global]\ninclude = config\n")
 	f.Add("[cluster x]\nnode_instance_type = :::,\n")
 	f.Add("[\n]\n[ ]\n=\n:\n\t\n")
+	// Hostile inputs: interpolation cycles, self references, doubling chains, includes of
+	// devices and FIFOs' stand-ins, values with newlines and shell characters.
+	f.Add("[cluster a]\nx = %(y)s\ny = %(x)s\n")
+	f.Add("[cluster a]\nCLUSTER_USER = %(cluster_user)s\n")
+	f.Add("[cluster a]\na = %(b)s%(b)s%(b)s%(b)s\nb = %(c)s%(c)s%(c)s%(c)s\nc = %(d)s%(d)s%(d)s%(d)s\nd = xxxxxxxx\n")
+	f.Add("[global]\ninclude = /dev/zero, /dev/null, /, .\n")
+	f.Add("[volume v]\nVOLUME_ID = vol-1\nMOUNT_PATH = /data$(id)\n")
+	f.Add("[cluster a]\nCLUSTER_USER = a\n  b\nNODE_IMAGE_ID = %(cluster_user)s\n")
 	catalog := plugins.NewCatalog()
 	f.Fuzz(func(t *testing.T, text string) {
 		dir := t.TempDir()

@@ -47,6 +47,8 @@ func Load(opts LoadOptions) (*Config, error) {
 		return nil, &NotFoundError{Path: abs}
 	} else if err == nil && !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("config %s exists but is not a regular file", abs)
+	} else if _, err := readConfigFile(abs); err != nil {
+		return nil, fmt.Errorf("config %s: %w", abs, err)
 	}
 	l.readFile(abs, nil, nil, false)
 	cfg := l.build()
@@ -111,7 +113,7 @@ func (l *loader) readFile(path string, from *Pos, stack []string, included bool)
 	if l.read[path] {
 		return // included twice through different files: once is enough
 	}
-	data, err := os.ReadFile(path)
+	data, err := readConfigFile(path)
 	if err != nil {
 		msg := fmt.Sprintf("cannot read include %s: %v", l.show(path), err)
 		if errors.Is(err, fs.ErrNotExist) {

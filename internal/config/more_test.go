@@ -54,7 +54,7 @@ func TestTemplateOverridesAndDefault(t *testing.T) {
 	if got := tpl.Sources["cluster_size"].String(); got != "command line" {
 		t.Errorf("source = %q", got)
 	}
-	if len(tpl.Volumes) != 3 || tpl.Volumes[2].Device != "/dev/sdz" || tpl.Key.Location != "/home/user/.ssh/mykey.rsa" {
+	if len(tpl.Volumes) != 3 || tpl.Volumes[2].Device != "/dev/sdz" || tpl.Key.Location != "/home/user/.ssh/mykey#not-a-comment.rsa" {
 		t.Errorf("references not resolved: %+v %+v", tpl.Volumes, tpl.Key)
 	}
 	_, err = cfg.Template("smallcluster", map[string]string{"cluster_size": "0"})

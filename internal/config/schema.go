@@ -72,6 +72,9 @@ type Setting struct {
 	Doc  string
 	// Example is shown in `config init` instead of the default, when set.
 	Example string
+	// Check is the exact pattern each value (each item of a list) must match, for values
+	// that reach a shell or a system file (see values.go).
+	Check Check
 }
 
 // Upper is the key as the docs and messages spell it.

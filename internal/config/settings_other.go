@@ -29,9 +29,9 @@ func awsSchema() Schema {
 				Doc: "Session token for temporary credentials."},
 			{Name: "aws_profile", Type: String, Ours: true,
 				Doc: "Named profile from ~/.aws/config and ~/.aws/credentials to use instead of keys."},
-			{Name: "aws_region_name", Type: String,
+			{Name: "aws_region_name", Type: String, Check: CheckRegion,
 				Doc: "Region, e.g. us-east-1; the --region flag wins over it."},
-			{Name: "aws_region_host", Type: String,
+			{Name: "aws_region_host", Type: String, Check: CheckHostName,
 				Doc: "EC2 endpoint host for the region (e.g. ec2.eu-west-1.amazonaws.com); becomes the SDK's endpoint override, together with AWS_PORT, AWS_IS_SECURE and AWS_EC2_PATH."},
 			{Name: "aws_port", Type: Int,
 				Doc: "Port of the endpoint given by AWS_REGION_HOST."},
@@ -69,9 +69,9 @@ func volumeSchema() Schema {
 	return Schema{Kind: KindVolume,
 		Doc: "An EBS volume attached to the master and shared with every node over NFS, or (SHARE = copy) a snapshot copied to a volume of every node's own. [vol NAME] works too.",
 		Settings: []Setting{
-			{Name: "volume_id", Type: String, Example: "vol-0123456789abcdef0",
+			{Name: "volume_id", Type: String, Example: "vol-0123456789abcdef0", Check: CheckVolumeID,
 				Doc: "The volume's id; required unless SHARE = copy."},
-			{Name: "mount_path", Type: String, Required: true, Example: "/data",
+			{Name: "mount_path", Type: String, Required: true, Example: "/data", Check: CheckMountPath,
 				Doc: "Absolute path it is mounted at on every node; not /, and unique per cluster."},
 			{Name: "device", Type: String,
 				Doc: "Device name to attach it as (/dev/sdf .. /dev/sdz); chosen automatically when unset."},
@@ -98,8 +98,8 @@ func permissionSchema() Schema {
 				Doc: "First port (-1 for icmp)."},
 			{Name: "to_port", Type: Int, Required: true, Example: "80",
 				Doc: "Last port (-1 for icmp)."},
-			{Name: "cidr_ip", Type: String, Default: "0.0.0.0/0",
-				Doc: "Addresses the rule admits. The default opens the port to the world, as StarCluster did; clusterctl warns when it does."},
+			{Name: "cidr_ip", Type: String,
+				Doc: "Addresses the rule admits. Default: the addresses SSH_CIDR admits (your public address unless the template says otherwise); StarCluster opened the port to the world instead. 0.0.0.0/0 still does that when written, with a warning."},
 		}}
 }
 

@@ -122,10 +122,10 @@ func scan(file, text string) (clean string, found []scannedLine, probs Problems)
 }
 
 // parseFile turns one file's text into raw sections. Values come from ini.v1 (continuations,
-// `;` inline comments after whitespace, %(name)s interpolation, as Python's ConfigParser did);
-// positions come from scan, because ini.v1 does not keep line numbers. A key written twice in
-// one section is a warning: the later value counts, as it did for ConfigParser, which is
-// seldom what the writer meant.
+// `;` inline comments after whitespace, as Python's ConfigParser did), %(name)s references are
+// expanded by interpolator (bounded, unlike ini.v1's own), and positions come from scan,
+// because ini.v1 does not keep line numbers. A key written twice in one section is a warning:
+// the later value counts, as it did for ConfigParser, which is seldom what the writer meant.
 func parseFile(file, text string) ([]*rawSection, Problems, Problems) {
 	clean, found, probs := scan(file, text)
 	f, err := ini.LoadSources(ini.LoadOptions{
@@ -143,6 +143,7 @@ func parseFile(file, text string) ([]*rawSection, Problems, Problems) {
 	var out []*rawSection
 	var warns Problems
 	byHeader := map[string]*rawSection{}
+	interp := map[string]*interpolator{}
 	for _, sl := range found {
 		if sl.Header != "" {
 			if _, ok := byHeader[sl.Header]; !ok {
@@ -153,7 +154,8 @@ func parseFile(file, text string) ([]*rawSection, Problems, Problems) {
 			continue
 		}
 		rs := byHeader[sl.Section]
-		sec, err := f.GetSection(iniSectionName(f, sl.Section))
+		name := iniSectionName(f, sl.Section)
+		sec, err := f.GetSection(name)
 		if err != nil || !sec.HasKey(sl.Key) {
 			continue
 		}
@@ -162,7 +164,17 @@ func parseFile(file, text string) ([]*rawSection, Problems, Problems) {
 				Msg:  fmt.Sprintf("%s is set again (first at line %d)", strings.ToUpper(sl.Key), prev.Pos.Line),
 				Hint: "this later value is used; remove one of the two lines"})
 		}
-		rs.set(rawValue{Name: sl.Key, Value: trimLines(sec.Key(sl.Key).String()), Pos: Pos{file, sl.Line}})
+		if interp[name] == nil {
+			interp[name] = newInterpolator(sec)
+		}
+		val, err := interp[name].expand(strings.ToLower(sl.Key))
+		if err != nil {
+			ie := err.(*interpolationError)
+			probs = append(probs, Problem{Pos: Pos{file, sl.Line}, Section: sl.Section, Key: sl.Key, Scope: headerScope(sl.Section),
+				Msg: ie.msg, Hint: ie.hint})
+			continue
+		}
+		rs.set(rawValue{Name: sl.Key, Value: trimLines(val), Pos: Pos{file, sl.Line}})
 	}
 	return out, probs, warns
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -49,6 +50,29 @@ func (k *KnownHosts) Pin(hostnames []string, pub ssh.PublicKey) error {
 type HostPin struct {
 	Hostnames []string
 	Key       ssh.PublicKey
+	// Strict refuses to replace a different key pinned for the same machine (a line naming
+	// both the first hostname, the node's alias, and one of its addresses): for keys read
+	// back from the cloud, a changed key is an alarm, never a silent re-pin. A line that
+	// shares only the alias or only an address (a cluster recreated under the same tag, an
+	// address EC2 recycled) is replaced as before.
+	Strict bool
+	// Source names where the key came from, for the alarm ("tag clusterctl:hostkey of i-...").
+	Source string
+}
+
+// PinConflictError is a strict pin whose host already has another key pinned: someone changed
+// the key stored with the instance, or the node was rebuilt; a person must tell which.
+type PinConflictError struct {
+	Host, File, Source string
+	Pinned, Offered    string // SHA256 fingerprints
+	PinnedLine         int
+}
+
+func (e *PinConflictError) Error() string {
+	return fmt.Sprintf("host key alarm for %s: %s holds %s, but %s pinned %s (line %d); the key was not "+
+		"replaced. If the node was really rebuilt, compare the new fingerprint with its console output, then "+
+		"remove line %d from %s; otherwise someone changed the key stored with the instance",
+		e.Host, e.Source, e.Offered, e.File, e.Pinned, e.PinnedLine, e.PinnedLine, e.File)
 }
 
 // PinAll pins many hosts in one rewrite of the file (a cluster's nodes at once), and writes
@@ -60,14 +84,50 @@ func (k *KnownHosts) PinAll(pins []HostPin) error {
 			return errors.New("pin host key: no hostnames given")
 		}
 	}
-	return k.update(func(lines []string) ([]string, bool) {
+	var conflicts []error
+	err := k.update(func(lines []string) ([]string, bool) {
 		before := strings.Join(lines, "\n")
 		for _, p := range pins {
 			names := normalizeHosts(p.Hostnames)
+			if p.Strict {
+				if c := k.conflict(lines, names, p); c != nil {
+					conflicts = append(conflicts, c)
+					continue
+				}
+			}
 			lines = append(dropHosts(lines, names), knownhosts.Line(names, p.Key))
 		}
 		return lines, sortedJoin(lines) != sortedJoin(strings.Split(before, "\n"))
 	})
+	return errors.Join(append([]error{err}, conflicts...)...)
+}
+
+// conflict reports a strict pin whose machine (its first name together with another of its
+// names) is pinned, in a plain line, to another key.
+func (k *KnownHosts) conflict(lines []string, names []string, p HostPin) *PinConflictError {
+	want := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(p.Key)))
+	name := names[0]
+	for i, line := range lines {
+		fields := strings.Fields(line)
+		if len(fields) < 3 || strings.HasPrefix(fields[0], "#") || strings.HasPrefix(fields[0], "@") {
+			continue
+		}
+		hosts := strings.Split(fields[0], ",")
+		if !slices.Contains(hosts, name) || fields[1]+" "+fields[2] == want {
+			continue
+		}
+		if !slices.ContainsFunc(names[1:], func(n string) bool { return slices.Contains(hosts, n) }) {
+			continue
+		}
+		pinned, _, _, _, err := ssh.ParseAuthorizedKey([]byte(fields[1] + " " + fields[2]))
+		fp := fields[1]
+		if err == nil {
+			fp = ssh.FingerprintSHA256(pinned)
+		}
+		return &PinConflictError{Host: name, File: k.path, Source: p.Source, Pinned: fp,
+			Offered: ssh.FingerprintSHA256(p.Key), PinnedLine: i + 1}
+	}
+	return nil
 }
 
 // sortedJoin is the lines' content regardless of order, to tell whether an edit changed it.

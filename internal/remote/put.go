@@ -146,7 +146,7 @@ func (c *Client) remoteMkdir(ctx context.Context, sc *sftp.Client, dir string, d
 			return fmt.Errorf("mkdir %s: %w", dir, err)
 		}
 	}
-	if _, err := c.RunWith(ctx, QuoteArgs("mkdir", "-p", dir), RunOpts{Sudo: true}); err != nil {
+	if _, err := c.RunWith(ctx, QuoteArgs("mkdir", "-p", "--", dir), RunOpts{Sudo: true}); err != nil {
 		return fmt.Errorf("mkdir %s with sudo: %w", dir, err)
 	}
 	return chown()
@@ -164,7 +164,7 @@ func (c *Client) remoteChmod(ctx context.Context, sc *sftp.Client, p string, mod
 			return fmt.Errorf("chmod %s: %w", p, err)
 		}
 	}
-	if _, err := c.RunWith(ctx, QuoteArgs("chmod", octalMode(mode), p), RunOpts{Sudo: true}); err != nil {
+	if _, err := c.RunWith(ctx, QuoteArgs("chmod", "--", octalMode(mode), p), RunOpts{Sudo: true}); err != nil {
 		return fmt.Errorf("chmod %s with sudo: %w", p, err)
 	}
 	return nil
@@ -175,7 +175,7 @@ func (c *Client) remoteChown(ctx context.Context, p string, opts TransferOpts) e
 	if opts.Owner == "" {
 		return nil
 	}
-	if _, err := c.RunWith(ctx, QuoteArgs("chown", "-h", opts.Owner, p), RunOpts{Sudo: true}); err != nil {
+	if _, err := c.RunWith(ctx, QuoteArgs("chown", "-h", "--", opts.Owner, p), RunOpts{Sudo: true}); err != nil {
 		return fmt.Errorf("chown %s: %w", p, err)
 	}
 	return nil
@@ -195,7 +195,7 @@ func (c *Client) remoteSymlink(ctx context.Context, sc *sftp.Client, e treeEntry
 			return fmt.Errorf("symlink %s: %w", e.dst, err)
 		}
 	}
-	if _, err := c.RunWith(ctx, QuoteArgs("ln", "-sfn", e.link, e.dst), RunOpts{Sudo: true}); err != nil {
+	if _, err := c.RunWith(ctx, QuoteArgs("ln", "-sfn", "--", e.link, e.dst), RunOpts{Sudo: true}); err != nil {
 		return fmt.Errorf("symlink %s with sudo: %w", e.dst, err)
 	}
 	return c.remoteChown(ctx, e.dst, opts)

@@ -44,3 +44,14 @@ func isShellSafe(s string) bool {
 	}
 	return true
 }
+
+// HeredocDelimiter returns a here-document delimiter (CLUSTERCTL_EOF, with underscores added
+// as needed) that appears in content as no line of its own, so whatever content holds, the
+// here-document ends where the script means it to, never at a line the content smuggled in.
+func HeredocDelimiter(content string) string {
+	delim := "CLUSTERCTL_EOF"
+	for strings.Contains("\n"+content+"\n", "\n"+delim+"\n") {
+		delim += "_"
+	}
+	return delim
+}

@@ -256,3 +256,25 @@ func TestSSHDInteractiveShell(t *testing.T) {
 		t.Errorf("exit status %d, want 3", status)
 	}
 }
+
+// TestSSHDPutNamesStartingWithDash: put through sudo with a destination and a file whose names
+// start with "-" (relative to the home): every command gets "--" before its paths, so no
+// name is read as an option.
+func TestSSHDPutNamesStartingWithDash(t *testing.T) {
+	e := newEnv(t)
+	s := e.startSSHD(t)
+	c := e.connect(t, sshdTarget("node001", s))
+	local := writableTempDir(t)
+	file := filepath.Join(local, "-f.txt")
+	if err := os.WriteFile(file, []byte("dash\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dest := "-rf-" + filepath.Base(local)
+	t.Cleanup(func() { os.RemoveAll(filepath.Join(s.Home, dest)) })
+	if err := c.Put(t.Context(), []string{file}, dest+"/", remote.TransferOpts{Sudo: true, Owner: s.User}); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(filepath.Join(s.Home, dest, "-f.txt")); err != nil || string(data) != "dash\n" {
+		t.Errorf("put -f.txt into %s: %q %v", dest, data, err)
+	}
+}

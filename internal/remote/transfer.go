@@ -25,6 +25,9 @@ type TransferOpts struct {
 	Sudo bool
 	// Progress is told the bytes done and total over the whole transfer.
 	Progress ProgressFunc
+	// OnSkip is told about each remote entry Get leaves out (a symlink pointing outside
+	// what is copied) and why.
+	OnSkip func(path, reason string)
 }
 
 // treeEntry is one item of a planned transfer: a directory, a regular file or a symlink,

@@ -100,7 +100,7 @@ func (c *Client) uploadDirect(ctx context.Context, sc *sftp.Client, r io.Reader,
 		return fmt.Errorf("chmod temporary file: %w", err)
 	}
 	if opts.Owner != "" {
-		if _, err := c.RunWith(ctx, QuoteArgs("chown", opts.Owner, tmp), RunOpts{Sudo: true}); err != nil {
+		if _, err := c.RunWith(ctx, QuoteArgs("chown", "-h", "--", opts.Owner, tmp), RunOpts{Sudo: true}); err != nil {
 			return fmt.Errorf("chown temporary file: %w", err)
 		}
 	}
@@ -131,15 +131,15 @@ func (c *Client) uploadSudo(ctx context.Context, sc *sftp.Client, r io.Reader, r
 	template := path.Join(dir, "."+base+".clusterctl-XXXXXXXXXX")
 	script := []string{
 		"set -e",
-		"t=$(mktemp " + Quote(template) + ")",
-		`trap 'rm -f "$t"' EXIT`,
-		"cat " + Quote(stage) + ` > "$t"`,
-		"chmod " + octalMode(opts.Mode) + ` "$t"`,
+		"t=$(mktemp -- " + Quote(template) + ")",
+		`trap 'rm -f -- "$t"' EXIT`,
+		"cat -- " + Quote(stage) + ` > "$t"`,
+		"chmod -- " + octalMode(opts.Mode) + ` "$t"`,
 	}
 	if opts.Owner != "" {
-		script = append(script, "chown "+Quote(opts.Owner)+` "$t"`)
+		script = append(script, "chown -h -- "+Quote(opts.Owner)+` "$t"`)
 	}
-	script = append(script, `mv -f "$t" `+Quote(remotePath))
+	script = append(script, `mv -f -- "$t" `+Quote(remotePath))
 	if _, err := c.RunWith(ctx, strings.Join(script, "\n"), RunOpts{Sudo: true}); err != nil {
 		return fmt.Errorf("move into place with sudo: %w", err)
 	}

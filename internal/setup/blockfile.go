@@ -58,12 +58,15 @@ func (b blockEdit) Script() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "set -e\nf=%s\n", remote.Quote(b.File))
 	fmt.Fprintf(&sb, "[ -e \"$f\" ] || install -m %s /dev/null \"$f\"\n", mode)
-	sb.WriteString("tmp=$(mktemp)\ncat > \"$tmp.add\" <<'CLUSTERCTL_EOF'\n")
-	for _, l := range b.Add {
-		sb.WriteString(l + "\n")
+	add := strings.Join(b.Add, "\n")
+	delim := remote.HeredocDelimiter(add)
+	// A private directory: a name derived from mktemp's in /tmp could be planted as a link.
+	fmt.Fprintf(&sb, "d=$(mktemp -d)\ntmp=$d/new\ncat > \"$d/add\" <<'%s'\n", delim)
+	if len(b.Add) > 0 {
+		sb.WriteString(add + "\n")
 	}
-	sb.WriteString("CLUSTERCTL_EOF\n")
-	fmt.Fprintf(&sb, "awk -v drop=%s -v field=%d -v outside=%s -v addfile=\"$tmp.add\" -v begin=%s -v end=%s '\n",
+	sb.WriteString(delim + "\n")
+	fmt.Fprintf(&sb, "awk -v drop=%s -v field=%d -v outside=%s -v addfile=\"$d/add\" -v begin=%s -v end=%s '\n",
 		remote.Quote(strings.Join(drop, " ")), b.KeyField, remote.Quote(b.DropOutside), remote.Quote(blockBegin), remote.Quote(blockEnd))
 	sb.WriteString(`function addlines(  l) { while ((getline l < addfile) > 0) print l; close(addfile) }
 BEGIN { n = split(drop, d, " "); for (i = 1; i <= n; i++) skip[d[i]] = 1 }
@@ -75,7 +78,7 @@ outside != "" && index($0, outside) == 1 { next }
 END { if (!seen) { print begin; addlines(); print end } }
 ' "$f" > "$tmp"
 cat "$tmp" > "$f"
-rm -f "$tmp" "$tmp.add"
+rm -rf "$d"
 `)
 	return sb.String()
 }

@@ -73,3 +73,15 @@ func runShell(t *testing.T, line string) error {
 }
 
 func quoteForShell(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// TestBlockEditHeredocCannotBeEnded: a line that holds the here-document's delimiter (what a
+// host key tag with a newline once smuggled in) stays data: no command after it runs.
+func TestBlockEditHeredocCannotBeEnded(t *testing.T) {
+	dir := t.TempDir()
+	f, marker := filepath.Join(dir, "known_hosts"), filepath.Join(dir, "pwned")
+	line := "master,10.0.0.1 ssh-ed25519 AAAA\nCLUSTERCTL_EOF\ntouch " + marker + "\ncat <<'CLUSTERCTL_EOF'"
+	runEdit(t, blockEdit{File: f, KeyField: 1, Add: []string{line}})
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a command smuggled into the here-document ran")
+	}
+}

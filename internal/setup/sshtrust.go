@@ -77,24 +77,30 @@ func (c *Cluster) trust(ctx context.Context, nodes, fresh []*Node) error {
 	return err
 }
 
-// copyUserKeysScript copies the cluster user's ~/.ssh from the master to the workers when the
-// home is not under the shared /home.
+// copyUserKeysScript copies the cluster user's key pair and authorized_keys from the master to
+// the workers when the home is not under the shared /home (CLUSTER_USER = sgeadmin lives in
+// /var/lib/gridengine). The files are read and written as the user on both ends; root only
+// creates a missing home.
 func copyUserKeysScript(user string, workers []string) string {
 	return fmt.Sprintf(`set -e
 u=%s
 h=$(getent passwd "$u" | cut -d: -f6)
 case "$h" in /home/*) exit 0 ;; esac
+case "$h" in /*) ;; *) echo "home of $u is not an absolute path: $h" >&2; exit 1 ;; esac
+case "$u$h" in *[!A-Za-z0-9/._-]*) echo "home of $u has unexpected characters: $h" >&2; exit 1 ;; esac
 for n in %s; do
-  tar -C "$h" -cf - .ssh | ssh -o BatchMode=yes "root@$n" "mkdir -p '$h' && tar -C '$h' -xf - && chown -R '$u:' '$h/.ssh'"
+  runuser -u "$u" -- tar -C "$h" --no-recursion -cf - .ssh .ssh/id_ed25519 .ssh/id_ed25519.pub .ssh/authorized_keys |
+    ssh -o BatchMode=yes "root@$n" "h='$h' u='$u'; [ -d \"\$h\" ] || { mkdir -p -- \"\$h\"; chown -h \"\$u:\" \"\$h\"; }; runuser -u \"\$u\" -- tar -C \"\$h\" -xf -"
 done`, remote.Quote(user), remote.QuoteArgs(workers...))
 }
 
-// masterKeysScript makes root's and the cluster user's keys when missing, authorizes them (and
-// the user's own keys for the cluster user), and prints root's key pair for the other nodes.
+// masterKeysScript makes root's key when missing and authorizes it, has the cluster user make
+// and authorize theirs (and the user's own keys) as the user, and prints root's key pair for
+// the other nodes.
 func masterKeysScript(user string, userKeys []string) string {
-	var auth strings.Builder
+	keys := make([]string, 0, len(userKeys))
 	for _, k := range userKeys {
-		fmt.Fprintf(&auth, "grep -qxF %[1]s \"$h/.ssh/authorized_keys\" || echo %[1]s >> \"$h/.ssh/authorized_keys\"\n", remote.Quote(strings.TrimSpace(k)))
+		keys = append(keys, remote.Quote(strings.TrimSpace(k)))
 	}
 	return fmt.Sprintf(`set -e
 umask 077
@@ -104,14 +110,10 @@ touch /root/.ssh/authorized_keys
 grep -qxF "$(cat /root/.ssh/id_ed25519.pub)" /root/.ssh/authorized_keys || cat /root/.ssh/id_ed25519.pub >> /root/.ssh/authorized_keys
 u=%s
 h=$(getent passwd "$u" | cut -d: -f6)
-mkdir -p "$h/.ssh"
-[ -f "$h/.ssh/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "$u@cluster" -f "$h/.ssh/id_ed25519"
-touch "$h/.ssh/authorized_keys"
-grep -qxF "$(cat "$h/.ssh/id_ed25519.pub")" "$h/.ssh/authorized_keys" || cat "$h/.ssh/id_ed25519.pub" >> "$h/.ssh/authorized_keys"
-%schown -R "$u:" "$h/.ssh"
+%s
 cat /root/.ssh/id_ed25519
 echo %s
-cat /root/.ssh/id_ed25519.pub`, remote.Quote(user), auth.String(), keySeparator)
+cat /root/.ssh/id_ed25519.pub`, remote.Quote(user), RunAsUser(`"$u"`, UserKeysScript, append([]string{`"$h"`, `"$u@cluster"`}, keys...)...), keySeparator)
 }
 
 const keySeparator = "-----CLUSTERCTL PUBLIC-----"

@@ -38,6 +38,8 @@ func (volumes) Run(ctx context.Context, c *Cluster) error {
 }
 
 // mountVolumeScript finds, formats (when asked and empty), records in fstab and mounts one volume.
+// Every value travels in a quoted variable; the mount path must not pass through a link (a
+// user could otherwise make root mount the volume over /etc).
 func mountVolumeScript(v Volume) string {
 	nvme := "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_" + strings.ReplaceAll(v.ID, "-", "")
 	xvd := strings.Replace(v.Device, "/dev/sd", "/dev/xvd", 1)
@@ -46,27 +48,37 @@ func mountVolumeScript(v Volume) string {
 		format = "yes"
 	}
 	return fmt.Sprintf(`set -e
+id=%s
+mp=%s
 dev=
-for c in %s %s %s; do if [ -b "$c" ]; then dev=$(readlink -f "$c"); break; fi; done
-[ -n "$dev" ] || { echo "volume %s is not attached (looked for %s and %s)" >&2; exit 1; }
+for c in %s %s %s; do if [ -b "$c" ]; then dev=$(readlink -f -- "$c"); break; fi; done
+[ -n "$dev" ] || { echo "volume $id is not attached (looked for %s and %s)" >&2; exit 1; }
 part=%d
-parts=$(lsblk -nrpo NAME,TYPE "$dev" | awk '$2 == "part" { print $1 }')
+parts=$(lsblk -nrpo NAME,TYPE -- "$dev" | awk '$2 == "part" { print $1 }')
 if [ "$part" -gt 0 ]; then
   case "$dev" in *nvme*) p="${dev}p$part" ;; *) p="$dev$part" ;; esac
 elif [ -z "$parts" ]; then p=$dev
 elif [ "$(echo "$parts" | wc -l)" -eq 1 ]; then p=$parts
-else echo "volume %s has several partitions: set PARTITION in its [volume] section" >&2; exit 1
+else echo "volume $id has several partitions: set PARTITION in its [volume] section" >&2; exit 1
 fi
-fs=$(blkid -o value -s TYPE "$p" || true)
+fs=$(blkid -o value -s TYPE -- "$p" || true)
 if [ -z "$fs" ]; then
-  if [ %s = yes ]; then mkfs.ext4 -q "$p"; else echo "volume %s has no filesystem and was not created by createvolume; format it yourself" >&2; exit 1; fi
+  if [ %s = yes ]; then mkfs.ext4 -q -- "$p"; else echo "volume $id has no filesystem and was not created by createvolume; format it yourself" >&2; exit 1; fi
 fi
-uuid=$(blkid -o value -s UUID "$p")
-mkdir -p %s
-grep -q "^UUID=$uuid " /etc/fstab || echo "UUID=$uuid %s auto defaults,nofail 0 2" >> /etc/fstab
-mountpoint -q %s || mount %s`,
-		remote.Quote(nvme), remote.Quote(v.Device), remote.Quote(xvd), v.ID, nvme, v.Device, v.Partition, v.ID,
-		format, v.ID, remote.Quote(v.MountPath), v.MountPath, remote.Quote(v.MountPath), remote.Quote(v.MountPath))
+uuid=$(blkid -o value -s UUID -- "$p")
+%s
+grep -q "^UUID=$uuid " /etc/fstab || echo "UUID=$uuid $mp auto defaults,nofail 0 2" >> /etc/fstab
+mountpoint -q "$mp" || mount -- "$mp"`,
+		remote.Quote(v.ID), remote.Quote(v.MountPath), remote.Quote(nvme), remote.Quote(v.Device), remote.Quote(xvd),
+		nvme, v.Device, v.Partition, format, noLinkMkdir("$mp"))
+}
+
+// noLinkMkdir creates the directory in the shell variable reference dir (with its parents) and
+// fails when any part of it is a link: root mounts there, and a link planted by a user
+// would move the mount anywhere, /etc included.
+func noLinkMkdir(dir string) string {
+	return fmt.Sprintf(`mkdir -p -- "%[1]s"
+[ "$(realpath -e -- "%[1]s")" = "%[1]s" ] || { echo "%[1]s passes through a link; refusing to mount there" >&2; exit 1; }`, dir)
 }
 
 // sharedPaths are the paths the master shares: /home and every volume's mount path.
@@ -127,7 +139,7 @@ exportfs -ra`
 func nfsClientScript(master *Node, paths []string) string {
 	var mounts strings.Builder
 	for _, p := range paths {
-		fmt.Fprintf(&mounts, "mkdir -p %[1]s\nmountpoint -q %[1]s || mount %[1]s\n", remote.Quote(p))
+		fmt.Fprintf(&mounts, "mp=%s\n%s\nmountpoint -q \"$mp\" || mount -- \"$mp\"\n", remote.Quote(p), noLinkMkdir("$mp"))
 	}
 	return `set -e
 command -v mount.nfs >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq nfs-common; }

@@ -65,7 +65,7 @@ func TestNFSRendering(t *testing.T) {
 		}
 	}
 	client := nfsClientScript(nodes[0], paths)
-	for _, cmd := range []string{"apt-get install -y -qq nfs-common", "f=/etc/fstab", "mountpoint -q /home || mount /home", "mountpoint -q /data || mount /data"} {
+	for _, cmd := range []string{"apt-get install -y -qq nfs-common", "f=/etc/fstab", "mp=/home\n", "mp=/data\n", `mountpoint -q "$mp" || mount -- "$mp"`} {
 		if !strings.Contains(client, cmd) {
 			t.Errorf("client script lacks %q:\n%s", cmd, client)
 		}
@@ -76,7 +76,7 @@ func TestMountVolumeScript(t *testing.T) {
 	s := mountVolumeScript(Volume{ID: "vol-0abc123", Name: "data", MountPath: "/data", Device: "/dev/sdz", Partition: 0, Format: true})
 	for _, want := range []string{
 		"/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc123", "/dev/sdz", "/dev/xvdz",
-		"if [ yes = yes ]; then mkfs.ext4", "auto defaults,nofail 0 2", "mountpoint -q /data || mount /data",
+		"if [ yes = yes ]; then mkfs.ext4", "auto defaults,nofail 0 2", "mp=/data\n", `mountpoint -q "$mp" || mount -- "$mp"`,
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("script lacks %q:\n%s", want, s)

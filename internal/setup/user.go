@@ -70,7 +70,7 @@ fi`, u)
 }
 
 // userScript creates the group and user (when missing) and, on the master, whose /home every
-// node shares, the home directory from /etc/skel.
+// node shares, the home directory from /etc/skel (NewHomeScript: root never works inside it).
 func userScript(user, shell string, uid, gid int, makeHome bool) string {
 	u := remote.Quote(user)
 	s := fmt.Sprintf(`set -e
@@ -82,9 +82,7 @@ id -u "$u" >/dev/null 2>&1 || useradd -o -u %d -g %d -s "$sh" -M -d "/home/$u" "
 case "$(getent passwd "$u" | cut -d: -f7)" in */false|*/nologin) usermod -s "$sh" "$u" ;; esac
 `, u, gid, remote.Quote(shell), uid, gid)
 	if makeHome {
-		s += `h=$(getent passwd "$u" | cut -d: -f6)
-if [ ! -d "$h" ]; then mkdir -p "$h"; cp -rT /etc/skel "$h"; chown -R "$(id -u "$u"):$(id -g "$u")" "$h"; chmod 750 "$h"; fi
-`
+		s += "h=$(getent passwd \"$u\" | cut -d: -f6)\n" + NewHomeScript(`"$u"`, `"$h"`) + "\n"
 	}
 	return s
 }
@@ -101,7 +99,7 @@ func addScratch(ctx context.Context, c *Cluster, nodes []*Node) error {
 	script := fmt.Sprintf(`set -e
 u=%s
 mkdir -p "/mnt/$u" /scratch
-chown "$u:" "/mnt/$u"
+chown -h "$u:" "/mnt/$u"
 ln -sfn "/mnt/$u" "/scratch/$u"`, remote.Quote(c.User))
 	return c.ForEach(ctx, "scratch space", nodes, func(ctx context.Context, n *Node) error {
 		_, err := c.Sudo(ctx, n, script)

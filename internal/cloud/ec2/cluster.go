@@ -16,8 +16,16 @@ import (
 )
 
 // groupDescription is the security group's description; EC2 shows it in the console next to the
-// StarCluster-style name.
-func groupDescription(tag string) string { return "clusterctl cluster " + tag }
+// StarCluster-style name. It also carries the recorded template's seal (its SHA-256): EC2 never
+// lets a description change, so whoever can rewrite the group's tags still cannot make a
+// changed record pass (cloud.CheckRecordSeal).
+func groupDescription(tag string, recorded []byte) string {
+	d := "clusterctl cluster " + tag
+	if len(recorded) > 0 {
+		d += " " + cloud.RecordSeal(recorded)
+	}
+	return d
+}
 
 // CreateCluster creates the cluster's security group @sc-TAG with its identity tags and the
 // recorded template set at creation, then opens all traffic from the group itself plus
@@ -57,7 +65,7 @@ func (p *Provider) CreateCluster(ctx context.Context, spec cloud.GroupSpec) (clo
 	}
 	out, err := p.api.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
 		GroupName:         aws.String(name),
-		Description:       aws.String(groupDescription(spec.Tag)),
+		Description:       aws.String(groupDescription(spec.Tag, spec.Recorded)),
 		VpcId:             aws.String(vpc),
 		TagSpecifications: []types.TagSpecification{tagSpec(types.ResourceTypeSecurityGroup, tags)},
 	})

@@ -75,8 +75,14 @@ func toCluster(g types.SecurityGroup) (cloud.Cluster, error) {
 		c.CreatedAt = t
 	}
 	rec, err := cloud.DecodeRecord(tags)
-	c.Recorded = rec
-	return c, err
+	if err == nil {
+		err = cloud.CheckRecordSeal(aws.ToString(g.Description), rec)
+	}
+	if err != nil {
+		return c, err
+	}
+	c.Recorded, c.Sealed = rec, cloud.HasRecordSeal(aws.ToString(g.Description))
+	return c, nil
 }
 
 // DeleteCluster deletes the cluster's group. EC2 refuses while instances (even terminating

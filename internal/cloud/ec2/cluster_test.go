@@ -43,7 +43,11 @@ func TestClusterLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 			g := out.SecurityGroups[0]
-			if aws.ToString(g.Description) != "clusterctl cluster "+tc.spec.Tag || aws.ToString(g.VpcId) != c.VPCID {
+			wantDesc := "clusterctl cluster " + tc.spec.Tag
+			if len(tc.spec.Recorded) > 0 {
+				wantDesc += " " + cloud.RecordSeal(tc.spec.Recorded) // the record's seal
+			}
+			if aws.ToString(g.Description) != wantDesc || aws.ToString(g.VpcId) != c.VPCID {
 				t.Errorf("group description %q vpc %q", aws.ToString(g.Description), aws.ToString(g.VpcId))
 			}
 			tags := tagMap(g.Tags)

@@ -113,5 +113,8 @@ func toInstance(in types.Instance) cloud.Instance {
 	if in.Placement != nil {
 		out.Zone = aws.ToString(in.Placement.AvailabilityZone)
 	}
+	for _, g := range in.SecurityGroups {
+		out.Groups = append(out.Groups, aws.ToString(g.GroupId))
+	}
 	return out
 }

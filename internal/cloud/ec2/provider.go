@@ -64,6 +64,9 @@ type Options struct {
 	Version string
 	// Log receives the AWS SDK's own log lines (nil drops them).
 	Log *slog.Logger
+	// OnCredentials is told each set of credentials the SDK resolves (from whatever source),
+	// so the caller can register them with its redactor before any output could show them.
+	OnCredentials func(aws.Credentials)
 }
 
 // Provider is the EC2 implementation of cloud.Provider. It holds no cluster state, only the
@@ -104,6 +107,9 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
 	if err != nil {
 		return nil, fmt.Errorf("load aws configuration: %w", err)
+	}
+	if opts.OnCredentials != nil && cfg.Credentials != nil {
+		cfg.Credentials = &notifyingCredentials{inner: cfg.Credentials, notify: opts.OnCredentials}
 	}
 	if opts.AccessKeyID == "" {
 		if err := checkCredentials(ctx, cfg); err != nil {

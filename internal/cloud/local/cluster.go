@@ -135,7 +135,7 @@ func (p *Provider) ListClusters(_ context.Context) ([]cloud.Cluster, error) {
 // toCluster is the engine's view of a cluster record: the bridge plays the security group.
 func toCluster(r clusterRecord) cloud.Cluster {
 	return cloud.Cluster{Tag: r.Tag, GroupID: r.Bridge, GroupName: cloud.GroupPrefix + r.Tag,
-		CreatedAt: r.CreatedAt, Recorded: slices.Clone(r.Recorded)}
+		CreatedAt: r.CreatedAt, Recorded: slices.Clone(r.Recorded), Sealed: true} // root-owned state
 }
 
 // DeleteCluster removes the bridge, its isolation rule and the cluster's directory, the shared
@@ -168,9 +168,17 @@ func (p *Provider) DeleteCluster(ctx context.Context, tag string) error {
 			tag, len(insts), strings.Join(ids, ", "))
 	}
 	dir := p.clusterDir(tag)
-	// Leftovers of a launch interrupted before its record was written: unmount, then remove.
+	// Leftovers of a launch interrupted before its record was written, and the nosuid binds
+	// of the shared directories: unmount, then remove.
 	if err := unmountUnder(dir); err != nil {
 		return fmt.Errorf("delete cluster %s: %w", tag, err)
+	}
+	for _, m := range rec.Mounts {
+		if m.VolumeID != "" {
+			if err := unbindNosuid(p.mountSource(tag, m)); err != nil {
+				return fmt.Errorf("delete cluster %s: %w", tag, err)
+			}
+		}
 	}
 	if err := p.deleteBridge(ctx, rec.Bridge); err != nil {
 		return fmt.Errorf("delete cluster %s: %w", tag, err)

@@ -142,6 +142,9 @@ func (p *Provider) imageUsers(name string) (int, error) {
 // at a time, across processes; a process that waited for another's build uses its result.
 func (p *Provider) build(ctx context.Context, def ImageDef, force bool) error {
 	dir := filepath.Join(p.imageDir, def.Name)
+	if err := p.ensurePrivate(); err != nil {
+		return fmt.Errorf("build image %s: %w", def.Name, err)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("build image %s: %w", def.Name, err)
 	}

@@ -3,7 +3,6 @@ package local
 import (
 	"context"
 	"errors"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -44,7 +43,7 @@ func (p *Provider) Instances(_ context.Context, tag string) ([]cloud.Instance, e
 	now := time.Now()
 	for i, r := range recs {
 		state := observedState(r, nspawnAlive(r.PID, machineName(r.ID)), mounted[p.mergedDir(r)], now)
-		out[i] = toInstance(r, c.Subnet, state)
+		out[i] = toInstance(r, c, state)
 	}
 	cloud.SortInstances(out)
 	return out, nil
@@ -74,8 +73,9 @@ func observedState(r instanceRecord, alive, mounted bool, now time.Time) string 
 	return r.State
 }
 
-// toInstance is the engine's view of an instance record.
-func toInstance(r instanceRecord, subnet netip.Prefix, state string) cloud.Instance {
+// toInstance is the engine's view of an instance record of cluster c; its bridge plays the
+// security group.
+func toInstance(r instanceRecord, c clusterRecord, state string) cloud.Instance {
 	in := cloud.Instance{
 		ID:           r.ID,
 		Cluster:      r.Cluster,
@@ -89,7 +89,8 @@ func toInstance(r instanceRecord, subnet netip.Prefix, state string) cloud.Insta
 		ImageID:      r.ImageID,
 		Zone:         Zone,
 		KeyName:      r.KeyName,
-		SubnetID:     subnet.String(),
+		SubnetID:     c.Subnet.String(),
+		Groups:       []string{c.Bridge},
 		HostKey:      r.HostKey,
 		Tags: map[string]string{
 			cloud.TagCluster: r.Cluster,

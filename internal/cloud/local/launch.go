@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,10 +60,10 @@ func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud
 	if err != nil {
 		return nil, fmt.Errorf("launch into cluster %s: %w", req.Tag, err)
 	}
-	homeOnHost, shared := p.hostPath(c, login.home)
+	homeRoot, homeRel, shared := p.hostRoot(c, login.home)
 	err = p.createCopies(ctx, recs, req.Volumes)
 	if shared && err == nil {
-		err = authorizeKeys(homeOnHost, filepath.Join(lower, login.home), login, req.Boot.AuthorizedKeys)
+		err = authorizeKeys(homeRoot, homeRel, filepath.Join(lower, login.home), login, req.Boot.AuthorizedKeys)
 	}
 	errs := make([]error, len(recs))
 	if err == nil {
@@ -85,7 +86,7 @@ func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud
 	}
 	out := make([]cloud.Instance, len(recs))
 	for i, r := range recs {
-		out[i] = toInstance(r, c.Subnet, cloud.StateRunning)
+		out[i] = toInstance(r, c, cloud.StateRunning)
 	}
 	cloud.SortInstances(out)
 	p.log.Info("launched instances", "cluster", req.Tag, "count", len(out), "image", def.Name)
@@ -136,6 +137,9 @@ func (p *Provider) allocate(ctx context.Context, req cloud.LaunchRequest, c clus
 				return recs[:i+1], err
 			}
 		}
+		if err := privateConsole(dir); err != nil {
+			return recs[:i+1], err
+		}
 		if err := p.saveInstance(recs[i]); err != nil {
 			return recs[:i+1], err
 		}
@@ -156,8 +160,7 @@ func (p *Provider) bootNew(rec *instanceRecord, c clusterRecord, key hostKey, bo
 		return fmt.Errorf("%s (%s): %w", rec.Alias, rec.ID, err)
 	}
 	if !sharedHome {
-		home := filepath.Join(merged, login.home)
-		if err := authorizeKeys(home, filepath.Join(lower, login.home), login, boot.AuthorizedKeys); err != nil {
+		if err := authorizeKeys(merged, strings.TrimPrefix(login.home, "/"), filepath.Join(lower, login.home), login, boot.AuthorizedKeys); err != nil {
 			return fmt.Errorf("%s (%s): %w", rec.Alias, rec.ID, err)
 		}
 	}
@@ -182,6 +185,9 @@ func (p *Provider) boot(rec *instanceRecord, c clusterRecord, binds []string) er
 		if err := mountOverlay(lower, filepath.Join(dir, "upper"), filepath.Join(dir, "work"), merged); err != nil {
 			return err
 		}
+	}
+	if err := privateConsole(dir); err != nil {
+		return err
 	}
 	// Shared, so volumes attached while the instance runs reach it (attachLive).
 	if err := shareMount(merged); err != nil {

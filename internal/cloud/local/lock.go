@@ -62,6 +62,9 @@ func (l *fileLock) Unlock() { _ = l.f.Close() }
 // stateLock serializes changes to the state directory (cluster and instance records, volume
 // attachments) between processes.
 func (p *Provider) stateLock(ctx context.Context) (*fileLock, error) {
+	if err := p.ensurePrivate(); err != nil {
+		return nil, err
+	}
 	return lockFile(ctx, filepath.Join(p.stateDir, "lock"), nil)
 }
 

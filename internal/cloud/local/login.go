@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // loginUser is an account of the image, as /etc/passwd describes it.
@@ -56,57 +58,61 @@ func resolveLoginUser(imageRoot, requested, fallback string) (loginUser, error) 
 	return loginUser{}, fmt.Errorf("the image has no user %q", fallback)
 }
 
-// authorizeKeys adds keys to home/.ssh/authorized_keys (keeping keys already there), creating
-// the home from the image's copy (skeleton files included) when it does not exist yet, all
-// owned by the user. home is a host path: the shared /home's directory, or the user's home
-// inside one instance's root.
-func authorizeKeys(home, imageHome string, u loginUser, keys []string) error {
-	if _, err := os.Stat(home); errors.Is(err, fs.ErrNotExist) {
+// authorizeKeys adds keys to the login user's authorized_keys (keeping keys already there),
+// creating the home from the image's copy (skeleton files included) when it does not exist
+// yet, all owned by the user. root is a trusted host directory (the shared /home's directory,
+// or an instance's root) and rel the home below it. Users inside the nodes can change what
+// lies below root while this runs as root on the host, so every step below it goes through
+// file descriptors opened without following links (beneath.go): a link planted anywhere on
+// the way is refused, and authorized_keys itself is replaced, never written through.
+func authorizeKeys(root, rel, imageHome string, u loginUser, keys []string) error {
+	fail := func(err error) error {
+		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.ENOTDIR) {
+			err = fmt.Errorf("%w (a link, a path through one, or not a directory: refused)", err)
+		}
+		return fmt.Errorf("authorize keys for %s in %s: %w", u.name, filepath.Join(root, rel), err)
+	}
+	rootfd, err := unix.Open(root, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fail(err)
+	}
+	defer unix.Close(rootfd)
+	homefd, err := beneath(rootfd, rel, unix.O_DIRECTORY|unix.O_RDONLY, 0)
+	if errors.Is(err, unix.ENOENT) {
+		// A new home: the skeleton is copied where no user can write yet (its parent is the
+		// root-owned /home), then the home is opened again, without links.
+		home := filepath.Join(root, rel)
 		if err := copyTree(imageHome, home); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("create home of %s: %w", u.name, err)
+			return fail(fmt.Errorf("create home: %w", err))
 		}
 		if err := os.MkdirAll(home, 0o755); err != nil {
-			return fmt.Errorf("create home of %s: %w", u.name, err)
+			return fail(fmt.Errorf("create home: %w", err))
 		}
 		if err := os.Lchown(home, u.uid, u.gid); err != nil {
-			return fmt.Errorf("create home of %s: %w", u.name, err)
+			return fail(fmt.Errorf("create home: %w", err))
 		}
+		homefd, err = beneath(rootfd, rel, unix.O_DIRECTORY|unix.O_RDONLY, 0)
 	}
+	if err != nil {
+		return fail(err)
+	}
+	defer unix.Close(homefd)
 	if len(keys) == 0 {
 		return nil
 	}
-	// The shared home is writable from inside the nodes, and this runs as root on the host:
-	// never follow a link planted there out of it.
-	sshDir := filepath.Join(home, ".ssh")
-	for _, d := range []string{home, sshDir} {
-		if st, err := os.Lstat(d); err == nil && !st.IsDir() {
-			return fmt.Errorf("authorize keys for %s: %s is not a directory", u.name, d)
-		}
-	}
-	if err := os.MkdirAll(sshDir, 0o700); err != nil {
-		return fmt.Errorf("authorize keys for %s: %w", u.name, err)
-	}
-	path := filepath.Join(sshDir, "authorized_keys")
-	var old []byte
-	if st, err := os.Lstat(path); err == nil && st.Mode().IsRegular() {
-		if old, err = os.ReadFile(path); err != nil {
-			return fmt.Errorf("authorize keys for %s: %w", u.name, err)
-		}
-	}
-	// A new file renamed into place replaces whatever path was, a link included.
-	tmp, err := os.CreateTemp(sshDir, ".authorized_keys-*")
+	sshfd, err := dirBeneath(homefd, ".ssh", 0o700, u.uid, u.gid)
 	if err != nil {
-		return fmt.Errorf("authorize keys for %s: %w", u.name, err)
+		return fail(err)
 	}
-	_, werr := tmp.WriteString(mergeKeys(string(old), keys))
-	if err := errors.Join(werr, tmp.Chmod(0o600), tmp.Chown(u.uid, u.gid), tmp.Close(), os.Rename(tmp.Name(), path)); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("authorize keys for %s: %w", u.name, err)
+	defer unix.Close(sshfd)
+	old, err := readBeneath(sshfd, "authorized_keys", 1<<20)
+	if err != nil {
+		return fail(err)
 	}
-	if err := os.Lchown(sshDir, u.uid, u.gid); err != nil {
-		return fmt.Errorf("authorize keys for %s: %w", u.name, err)
+	if err := replaceBeneath(sshfd, "authorized_keys", []byte(mergeKeys(string(old), keys)), 0o600, u.uid, u.gid); err != nil {
+		return fail(err)
 	}
-	return os.Chmod(sshDir, 0o700)
+	return errors.Join(unix.Fchown(sshfd, u.uid, u.gid), unix.Fchmod(sshfd, 0o700))
 }
 
 // mergeKeys appends each key not yet present (by whole line) to an authorized_keys text.

@@ -3,6 +3,7 @@ package local
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -79,9 +80,13 @@ func TestAuthorizeKeysCreatesHomeFromImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := loginUser{name: "admin", uid: os.Getuid(), gid: os.Getgid(), home: "/home/admin"}
-	home := filepath.Join(dir, "shared", "home", "admin")
+	root := filepath.Join(dir, "shared", "home")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(root, "admin")
 	for range 2 { // twice: the key is added once
-		if err := authorizeKeys(home, imageHome, u, []string{"ssh-ed25519 AAAA test"}); err != nil {
+		if err := authorizeKeys(root, "admin", imageHome, u, []string{"ssh-ed25519 AAAA test"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -113,7 +118,7 @@ func TestAuthorizeKeysRefusesLinks(t *testing.T) {
 	if err := os.Symlink(victim, filepath.Join(home, ".ssh", "authorized_keys")); err != nil {
 		t.Fatal(err)
 	}
-	if err := authorizeKeys(home, "", u, []string{"ssh-ed25519 AAAA k"}); err != nil {
+	if err := authorizeKeys(dir, "home", "", u, []string{"ssh-ed25519 AAAA k"}); err != nil {
 		t.Fatal(err)
 	}
 	if data, _ := os.ReadFile(victim); string(data) != "host file\n" {
@@ -126,7 +131,68 @@ func TestAuthorizeKeysRefusesLinks(t *testing.T) {
 	if err := os.Symlink(dir, linked); err != nil {
 		t.Fatal(err)
 	}
-	if err := authorizeKeys(linked, "", u, []string{"ssh-ed25519 AAAA k"}); err == nil {
+	if err := authorizeKeys(dir, "linked", "", u, []string{"ssh-ed25519 AAAA k"}); err == nil {
 		t.Error("a home that is a link was written through")
+	}
+	// ~/.ssh itself a link (to root's keys, say): refused, nothing written there.
+	target := filepath.Join(dir, "rootssh")
+	if err := os.MkdirAll(target, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	home2 := filepath.Join(dir, "home2")
+	if err := os.MkdirAll(home2, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(home2, ".ssh")); err != nil {
+		t.Fatal(err)
+	}
+	if err := authorizeKeys(dir, "home2", "", u, []string{"ssh-ed25519 AAAA k"}); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("a linked ~/.ssh: %v", err)
+	}
+	if entries, _ := os.ReadDir(target); len(entries) != 0 {
+		t.Errorf("written through the linked ~/.ssh: %v", entries)
+	}
+}
+
+// TestAuthorizeKeysRacesSwappedLinks: a user inside a node swaps ~/.ssh between a directory
+// and a link to another directory as fast as it can while keys are authorized again and
+// again; the link's target never receives a file (an Lstat-then-act check loses this race).
+func TestAuthorizeKeysRacesSwappedLinks(t *testing.T) {
+	dir := t.TempDir()
+	u := loginUser{name: "admin", uid: os.Getuid(), gid: os.Getgid(), home: "/home/admin"}
+	home, target := filepath.Join(dir, "home"), filepath.Join(dir, "target")
+	for _, d := range []string{home, target} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ssh := filepath.Join(home, ".ssh")
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			// Wait for the directory authorizeKeys made, then swap it for a link.
+			if st, err := os.Lstat(ssh); err == nil && st.IsDir() {
+				_ = os.RemoveAll(ssh)
+				_ = os.Symlink(target, ssh)
+			} else if err == nil {
+				_ = os.Remove(ssh)
+			}
+		}
+	}()
+	// 3000 rounds: an Lstat-then-act implementation lost this race within them here.
+	for range 3000 {
+		_ = authorizeKeys(dir, "home", "", u, []string{"ssh-ed25519 AAAA k"})
+	}
+	close(stop)
+	<-done
+	if entries, _ := os.ReadDir(target); len(entries) != 0 {
+		t.Errorf("the link's target received files: %v", entries)
 	}
 }

@@ -16,8 +16,14 @@ import (
 // and work directories above, at merged. Every instance of an image shares its lower layer, so
 // a node costs only what it writes.
 func mountOverlay(lower, upper, work, merged string) error {
+	return mountOverlayFlags(lower, upper, work, merged, 0)
+}
+
+// mountOverlayFlags is mountOverlay with mount flags (MS_NOSUID|MS_NODEV for data that users
+// write, like a volume's copy, so nothing there runs with its owner's privileges).
+func mountOverlayFlags(lower, upper, work, merged string, flags uintptr) error {
 	opts := "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work
-	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+	if err := unix.Mount("overlay", merged, "overlay", flags, opts); err != nil {
 		return fmt.Errorf("mount overlay at %s (%s): %w", merged, opts, err)
 	}
 	return nil

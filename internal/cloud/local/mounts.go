@@ -54,8 +54,9 @@ func (p *Provider) mountSource(tag string, m cloud.Mount) string {
 	return filepath.Join(p.clusterDir(tag), "shared", strings.ReplaceAll(strings.TrimPrefix(m.Path, "/"), "/", "_"))
 }
 
-// bindArgs are the nspawn --bind options for a cluster's mounts. A volume deleted since the
-// cluster was created is an error naming it: booting without it would silently hide its data.
+// bindArgs are the nspawn --bind options for a cluster's mounts, each source first made a
+// nosuid,nodev mount of itself (bindNosuid). A volume deleted since the cluster was created is
+// an error naming it: booting without it would silently hide its data.
 func (p *Provider) bindArgs(c clusterRecord) ([]string, error) {
 	args := make([]string, 0, len(c.Mounts))
 	for _, m := range c.Mounts {
@@ -66,6 +67,9 @@ func (p *Provider) bindArgs(c clusterRecord) ([]string, error) {
 			}
 		} else if _, err := os.Stat(src); err != nil {
 			return nil, fmt.Errorf("volume %s mounted at %s: %w", m.VolumeID, m.Path, cloud.ErrNotFound)
+		}
+		if err := bindNosuid(src); err != nil {
+			return nil, fmt.Errorf("shared directory for %s: %w", m.Path, err)
 		}
 		args = append(args, "--bind="+src+":"+m.Path)
 	}
@@ -103,10 +107,11 @@ func mountsVolume(c clusterRecord, volumeID string) bool {
 	return false
 }
 
-// hostPath maps a path inside the nodes to the host directory holding it when a cluster mount
-// covers it (the login user's home under the shared /home), so files every node must see are
-// written once, on the shared side.
-func (p *Provider) hostPath(c clusterRecord, inside string) (string, bool) {
+// hostRoot maps a path inside the nodes to the host directory of the cluster mount covering
+// it and the rest of the path below that directory (the login user's home under the shared
+// /home: the shared home's directory and "admin"), so files every node must see are written
+// once, on the shared side, and nothing above the mount's directory is trusted.
+func (p *Provider) hostRoot(c clusterRecord, inside string) (root, rel string, ok bool) {
 	best := -1
 	for i, m := range c.Mounts {
 		if inside == m.Path || strings.HasPrefix(inside, m.Path+"/") {
@@ -116,8 +121,12 @@ func (p *Provider) hostPath(c clusterRecord, inside string) (string, bool) {
 		}
 	}
 	if best < 0 {
-		return "", false
+		return "", "", false
 	}
 	m := c.Mounts[best]
-	return filepath.Join(p.mountSource(c.Tag, m), strings.TrimPrefix(inside, m.Path)), true
+	rel = strings.Trim(strings.TrimPrefix(inside, m.Path), "/")
+	if rel == "" {
+		rel = "."
+	}
+	return p.mountSource(c.Tag, m), rel, true
 }

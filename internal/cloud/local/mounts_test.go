@@ -1,6 +1,7 @@
 package local
 
 import (
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -59,9 +60,13 @@ func TestHostPath(t *testing.T) {
 		{"/root", "", false},
 	}
 	for _, c2 := range cases {
-		got, ok := p.hostPath(c, c2.inside)
+		root, rel, ok := p.hostRoot(c, c2.inside)
+		got := ""
+		if ok {
+			got = filepath.Join(root, rel)
+		}
 		if got != c2.want || ok != c2.ok {
-			t.Errorf("hostPath(%s) = %s, %v; want %s, %v", c2.inside, got, ok, c2.want, c2.ok)
+			t.Errorf("hostRoot(%s) = %s %s, %v; want %s, %v", c2.inside, root, rel, ok, c2.want, c2.ok)
 		}
 	}
 }

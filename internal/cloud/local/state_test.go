@@ -94,7 +94,7 @@ func TestObservedState(t *testing.T) {
 func TestToInstance(t *testing.T) {
 	r := instanceRecord{ID: "i-00000000abcd", Cluster: "demo", Alias: "master", Role: cloud.RoleMaster,
 		Address: netip.MustParseAddr("10.213.0.10"), Lifecycle: cloud.Spot, HostKey: "ssh-ed25519 AAAA", ImageID: "debian-12"}
-	in := toInstance(r, netip.MustParsePrefix("10.213.0.0/24"), cloud.StateRunning)
+	in := toInstance(r, clusterRecord{Subnet: netip.MustParsePrefix("10.213.0.0/24"), Bridge: "cc000000"}, cloud.StateRunning)
 	want := map[string]string{cloud.TagCluster: "demo", cloud.TagAlias: "master", cloud.TagRole: "master",
 		cloud.TagName: "demo-master", cloud.TagHostKey: "ssh-ed25519 AAAA"}
 	if !reflect.DeepEqual(in.Tags, want) {
@@ -107,7 +107,7 @@ func TestToInstance(t *testing.T) {
 		t.Errorf("instance = %+v", in)
 	}
 	r.Lifecycle = cloud.OnDemand
-	if in := toInstance(r, netip.Prefix{}, cloud.StateRunning); in.SpotRequestID != "" {
+	if in := toInstance(r, clusterRecord{}, cloud.StateRunning); in.SpotRequestID != "" {
 		t.Errorf("on-demand instance has a spot request %q", in.SpotRequestID)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/clusterctl/clusterctl/internal/cloud"
 )
 
@@ -74,7 +76,7 @@ func (p *Provider) mountCopy(v volumeRecord) error {
 	if _, err := os.Stat(lower); err != nil {
 		return fmt.Errorf("volume %s: its snapshot %s: %w", v.ID, v.SnapshotID, err)
 	}
-	return mountOverlay(lower, filepath.Join(dir, "upper"), filepath.Join(dir, "work"), data)
+	return mountOverlayFlags(lower, filepath.Join(dir, "upper"), filepath.Join(dir, "work"), data, unix.MS_NOSUID|unix.MS_NODEV)
 }
 
 // instanceVolumeBinds are the nspawn options binding the volumes attached to one instance (its

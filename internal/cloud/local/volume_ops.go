@@ -124,10 +124,9 @@ func (p *Provider) DeleteVolume(ctx context.Context, volumeID string) error {
 			return fmt.Errorf("delete volume %s: it is bound into the instances of cluster %s; terminate them first", volumeID, c.Tag)
 		}
 	}
-	if r.SnapshotID != "" {
-		if err := unmount(filepath.Join(p.volumeDir(volumeID), "data")); err != nil {
-			return fmt.Errorf("delete volume %s: %w", volumeID, err)
-		}
+	// A copy's overlay, and the nosuid bind of a shared volume's data, go first.
+	if err := unmountUnder(filepath.Join(p.volumeDir(volumeID), "data")); err != nil {
+		return fmt.Errorf("delete volume %s: %w", volumeID, err)
 	}
 	if err := os.RemoveAll(p.volumeDir(volumeID)); err != nil {
 		return fmt.Errorf("delete volume %s: %w", volumeID, err)

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -28,6 +29,9 @@ type Config struct {
 	// MaxSessions, when positive, refuses session channels beyond that many open at once on
 	// one connection, as sshd's MaxSessions does.
 	MaxSessions int
+	// SFTP, when set, serves the sftp subsystem from these handlers instead of the
+	// filesystem: a server that reports whatever names, links and trees a test needs.
+	SFTP *sftp.Handlers
 }
 
 // Server is a running test server.

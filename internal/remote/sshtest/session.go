@@ -201,8 +201,15 @@ func (s *Server) startSFTP(ch ssh.Channel) *running {
 	r := &running{done: make(chan struct{}), signal: func(syscall.Signal) { ch.Close() }}
 	r.finish = func() {
 		defer close(r.done)
-		srv, err := sftp.NewServer(ch, opts...)
-		if err == nil {
+		if s.cfg.SFTP != nil {
+			var ropts []sftp.RequestServerOption
+			if s.cfg.Dir != "" {
+				ropts = append(ropts, sftp.WithStartDirectory(s.cfg.Dir))
+			}
+			srv := sftp.NewRequestServer(ch, *s.cfg.SFTP, ropts...)
+			_ = srv.Serve()
+			srv.Close()
+		} else if srv, err := sftp.NewServer(ch, opts...); err == nil {
 			_ = srv.Serve()
 			srv.Close()
 		}

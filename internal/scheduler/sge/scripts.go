@@ -28,9 +28,10 @@ if [ -n "$need" ]; then
   apt-get install -y -qq $need
 fi
 mkdir -p %[3]s/%[4]s/common
-echo %[2]s > %[3]s/%[4]s/common/act_qmaster
-# sge_qmaster rewrites this file as sgeadmin
-chown sgeadmin:sgeadmin %[3]s/%[4]s/common/act_qmaster
+chown -h sgeadmin:sgeadmin %[3]s/%[4]s/common
+# sge_qmaster rewrites this file as sgeadmin, and sgeadmin may be the cluster user (whose
+# links root must not follow): it is written as sgeadmin.
+runuser -u sgeadmin -- sh -c 'printf "%%s\n" "$1" > "$2"' sh %[2]s %[3]s/%[4]s/common/act_qmaster
 cat > /etc/profile.d/gridengine.sh <<'CLUSTERCTL_EOF'
 export SGE_ROOT=%[3]s SGE_CELL=%[4]s
 CLUSTERCTL_EOF`, pkgs, remote.Quote(master), sgeRoot, sgeCell)
@@ -42,7 +43,7 @@ CLUSTERCTL_EOF`, pkgs, remote.Quote(master), sgeRoot, sgeCell)
 func qmasterScript(master string) string {
 	return fmt.Sprintf(`set -e
 %[1]s
-install -d -o sgeadmin -g sgeadmin /var/spool/gridengine /var/spool/gridengine/qmaster
+for d in /var/spool/gridengine /var/spool/gridengine/qmaster; do mkdir -p "$d"; chown -h sgeadmin:sgeadmin "$d"; done
 # The package leaves an empty spool directory: the cell is initialised once its database exists.
 fresh=
 if [ ! -f /var/spool/gridengine/spooldb/sge ]; then
@@ -50,10 +51,11 @@ if [ ! -f /var/spool/gridengine/spooldb/sge ]; then
   systemctl stop gridengine-master 2>/dev/null || true
   rm -f /var/spool/gridengine/spooldb/__db.*
   chown -R sgeadmin:sgeadmin $SGE_ROOT/$SGE_CELL
-  su -s /bin/sh sgeadmin -c "/usr/share/gridengine/scripts/init_cluster $SGE_ROOT $SGE_CELL /var/spool/gridengine/spooldb sgeadmin" >/tmp/clusterctl-init_cluster.log 2>&1 || { cat /tmp/clusterctl-init_cluster.log; exit 1; }
+  log=$(mktemp)
+  su -s /bin/sh sgeadmin -c "/usr/share/gridengine/scripts/init_cluster $SGE_ROOT $SGE_CELL /var/spool/gridengine/spooldb sgeadmin" >"$log" 2>&1 || { cat "$log"; exit 1; }
+  rm -f "$log"
 fi
-echo %[2]s > $SGE_ROOT/$SGE_CELL/common/act_qmaster
-chown sgeadmin:sgeadmin $SGE_ROOT/$SGE_CELL/common/act_qmaster
+runuser -u sgeadmin -- sh -c 'printf "%%s\n" "$1" > "$2"' sh %[2]s "$SGE_ROOT/$SGE_CELL/common/act_qmaster"
 systemctl enable gridengine-master >/dev/null 2>&1 || true
 # A running qmaster is left alone (a rerun must not disturb jobs); a fresh cell starts it. The
 # daemon itself is checked: the LSB unit stays "active" after sge_qmaster died at boot.

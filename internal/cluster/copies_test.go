@@ -14,10 +14,10 @@ import (
 func TestRecordCopies(t *testing.T) {
 	tmpl := &config.Template{Name: "render", ClusterSize: 2, ClusterUser: "clusteruser", ClusterShell: "bash",
 		NodeImageID: "ami-0123456789abcdef0", NodeInstanceType: []config.InstanceSpec{{Type: "m5.large"}}, Volumes: []*config.Volume{
-		{Name: "results", VolumeID: "vol-1", MountPath: "/results", Share: config.ShareMaster},
-		{Name: "refs", MountPath: "/refs", Share: config.ShareCopy, SnapshotID: "snap-11111111", ReadOnly: true},
-		{Name: "data", MountPath: "/data", Share: config.ShareCopy, SnapshotID: "snap-22222222", KeepCopies: true, FromDataSnapshots: true},
-	}}
+			{Name: "results", VolumeID: "vol-1", MountPath: "/results", Share: config.ShareMaster},
+			{Name: "refs", MountPath: "/refs", Share: config.ShareCopy, SnapshotID: "snap-11111111", ReadOnly: true},
+			{Name: "data", MountPath: "/data", Share: config.ShareCopy, SnapshotID: "snap-22222222", KeepCopies: true, FromDataSnapshots: true},
+		}}
 	r := NewRecord(tmpl, "ec2", nil, time.Date(2026, 11, 1, 12, 0, 0, 5, time.UTC), nil)
 	if r.Version != copiesRecordVersion || len(r.Volumes) != 1 || len(r.Copies) != 2 {
 		t.Fatalf("record: version %d, volumes %+v, copies %+v", r.Version, r.Volumes, r.Copies)

@@ -138,7 +138,7 @@ func TestImageCommands(t *testing.T) {
 	e := newAWSEnv(t, smallCluster(""))
 	e.must("start", "-o", "-s", "1", "img")
 	id := aws.ToString(e.instances("img")[0].InstanceId)
-	img := strings.TrimSpace(e.must("ebsimage", "-d", "segway node", "-D", "segway root disk", id, "segway-node").out)
+	img := strings.TrimSpace(e.must("ebsimage", "--keep-host-keys", "-d", "segway node", "-D", "segway root disk", id, "segway-node").out)
 	raw, err := e.raw.DescribeImages(context.Background(), &awsec2.DescribeImagesInput{ImageIds: []string{img}})
 	if err != nil || len(raw.Images) != 1 {
 		t.Fatalf("image %s: %v", img, err)

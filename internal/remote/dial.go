@@ -34,6 +34,9 @@ var _ net.Error = (*handshakeTimeoutError)(nil)
 // once when ctx does.
 func dialOnce(ctx context.Context, t Target, o Options, id *identity, jump *ssh.Client) (*ssh.Client, error) {
 	addr := t.HostPort()
+	if err := checkDialAllowed(addr); err != nil {
+		return nil, err
+	}
 	dctx, cancel := context.WithTimeout(ctx, o.DialTimeout)
 	var (
 		conn net.Conn

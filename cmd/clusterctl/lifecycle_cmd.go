@@ -10,7 +10,9 @@ import (
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
+	"github.com/clusterctl/clusterctl/internal/cloud"
 	"github.com/clusterctl/clusterctl/internal/cluster"
+	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/ui"
 )
 
@@ -158,11 +160,21 @@ func (a *app) shutdownHooks(ctx context.Context, eng *cluster.Engine, tag string
 	hctx, cancel := context.WithTimeout(ctx, shutdownHookTimeout)
 	defer cancel()
 	err := eng.Shutdown(hctx, tag, a.setupOptions(hctx))
+	var (
+		recErr *cluster.RecordError
+		dupErr *cluster.DuplicateAliasError
+		pinErr *remote.PinConflictError
+	)
 	switch {
 	case err == nil, errors.Is(err, cluster.ErrClusterNotFound):
 		return nil
 	case ctx.Err() != nil:
 		return ctx.Err()
+	case errors.Is(err, cloud.ErrRecordTampered), errors.As(err, &recErr), errors.As(err, &dupErr), errors.As(err, &pinErr):
+		// A cluster whose tags were tampered with is not logged in to, so its hooks cannot
+		// run; stopping or terminating it must still be possible.
+		a.streams.Status().Warnf("plugins' shutdown hooks skipped: %v", err)
+		return nil
 	case force:
 		a.streams.Status().Warnf("plugins' shutdown hooks failed (going on, -f): %v", err)
 		return nil

@@ -32,7 +32,7 @@ func tagCommandArgs(use, tag, dir string) []string {
 			args = append(args, "sge")
 		case "NODE":
 			args = append(args, "master")
-		case "LOCAL...", "LOCAL":
+		case "LOCAL...", "LOCAL", "DIR...", "DIR":
 			args = append(args, dir)
 		case "REMOTE...", "REMOTE":
 			args = append(args, "/tmp/x")

@@ -10,6 +10,9 @@ type PluginSpec struct {
 	// to this plugin; matching ignores case.
 	Aliases []string
 	Params  []Setting
+	// Scheduler, when set, says the entry configures that scheduler (a SCHEDULER value)
+	// instead of running as a plugin: its parameters apply only to clusters of that scheduler.
+	Scheduler string
 }
 
 // PluginCatalog resolves SETUP_CLASS values to built-in plugins. The plugins package provides

@@ -153,13 +153,17 @@ qconf -rattr queue load_thresholds NONE all.q >/dev/null
 
 // removeScript disables, then removes hosts from the queue, @allhosts and the host lists. Every
 // command is checked: a host is removed from a list only when it is on it (so a rerun after a
-// partial removal converges), and a removal Grid Engine refuses (say, an exec host that still
-// runs jobs) fails the script with Grid Engine's own message.
+// partial removal converges), and a removal Grid Engine refuses fails the script with Grid
+// Engine's own message. Before any change it checks that no host still has a slot in use: a
+// job that started after the drain was seen idle stops the removal instead of being killed.
 func removeScript(hosts []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "set -e\n%s\n", envLine)
 	b.WriteString(`# qmaster must answer, so that the lists below are the truth and not an error
 qstat -u '*' >/dev/null
+`)
+	fmt.Fprintf(&b, "busy=$(%s)\n", busyHostsCommand(hosts))
+	b.WriteString(`if [ -n "$busy" ]; then echo "Grid Engine still runs jobs on:" $busy >&2; exit 1; fi
 # on LIST NAME: is NAME a line of LIST (the output of qconf -s...)
 on() { printf '%s\n' "$1" | grep -qx "$2"; }
 # list OPTION: a qconf host list, empty when qconf reports there is none
@@ -179,6 +183,51 @@ if on "$submits" %[1]s; then qconf -ds %[1]s >/dev/null; fi
 if on "$admins" %[1]s; then qconf -dh %[1]s >/dev/null; fi
 `, h)
 	}
+	return b.String()
+}
+
+// busyHostsCommand prints the hosts among hosts that have a slot of all.q in use, from
+// `qhost -q` (a host line, then a line per queue with "reserved/used/total" slots).
+func busyHostsCommand(hosts []string) string {
+	return fmt.Sprintf(`qhost -q -h %s | awk '$1 == "all.q" { split($3, s, "/"); if (s[2] > 0) print host; next } NF >= 8 { host = $1 }'`, strings.Join(hosts, ","))
+}
+
+// queueStateScript disables (-d) or enables (-e) the hosts' queue instances, those that
+// exist: a host already out of @allhosts has none.
+func queueStateScript(op string, hosts []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "set -e\n%s\nallhosts=$(qconf -shgrp_resolved @allhosts | tr ' ' '\\n')\n", envLine)
+	for _, h := range hosts {
+		fmt.Fprintf(&b, "if printf '%%s\\n' \"$allhosts\" | grep -qx %[1]s; then qmod %[2]s all.q@%[1]s >/dev/null; fi\n", h, op)
+	}
+	return b.String()
+}
+
+// runningScript prints qhost's XML for the hosts, whose all.q slots_used Running reads.
+func runningScript(hosts []string) string {
+	return fmt.Sprintf("set -e\n%s\nqhost -q -xml -h %s", envLine, strings.Join(hosts, ","))
+}
+
+// killScript deletes (qdel -f) every job task running on the hosts, for a forced removal, and
+// waits until their slots are free.
+func killScript(hosts []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "set -e\n%s\n", envLine)
+	for _, h := range hosts {
+		// With -g t every task has a line: job-ID prior name user state date time queue
+		// master [ja-task-ID].
+		fmt.Fprintf(&b, `qstat -u '*' -s rs -g t -q all.q@%s 2>/dev/null | awk 'NR > 2 { if (NF >= 10) print $1, "-t", $10; else print $1 }' | sort -u |
+while read -r job rest; do qdel -f "$job" $rest >/dev/null; done
+`, h)
+	}
+	fmt.Fprintf(&b, `for i in $(seq 60); do
+  busy=$(%s)
+  [ -z "$busy" ] && exit 0
+  sleep 1
+done
+echo "jobs deleted with qdel -f still hold slots on:" $busy >&2
+exit 1
+`, busyHostsCommand(hosts))
 	return b.String()
 }
 

@@ -6,16 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clusterctl/clusterctl/internal/cloud"
-	"github.com/clusterctl/clusterctl/internal/setup"
+	"github.com/clusterctl/clusterctl/internal/scheduler"
 )
 
 func TestExecHosts(t *testing.T) {
-	nodes := []*setup.Node{{Instance: cloud.Instance{Alias: "master", Role: cloud.RoleMaster}}, {Instance: cloud.Instance{Alias: "node001", Role: cloud.RoleNode}}}
-	if got := nodeNames(New(Settings{MasterIsExecHost: true}).execHosts(nodes)); strings.Join(got, ",") != "master,node001" {
+	nodes := []scheduler.Node{{Name: "master", Master: true}, {Name: "node001"}}
+	if got := scheduler.Names(New(Settings{MasterIsExecHost: true}).execHosts(nodes)); strings.Join(got, ",") != "master,node001" {
 		t.Errorf("master as exec host: %v", got)
 	}
-	if got := nodeNames(New(Settings{MasterIsExecHost: false}).execHosts(nodes)); strings.Join(got, ",") != "node001" {
+	if got := scheduler.Names(New(Settings{MasterIsExecHost: false}).execHosts(nodes)); strings.Join(got, ",") != "node001" {
 		t.Errorf("master_is_exec_host = false must keep the master out of the queue: %v", got)
 	}
 }

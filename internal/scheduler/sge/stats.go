@@ -2,14 +2,12 @@ package sge
 
 import (
 	"bufio"
-	"context"
 	"encoding/xml"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/scheduler"
 )
 
@@ -25,15 +23,6 @@ echo '--- qhost'
 qhost -q -xml
 echo '--- qacct'
 TZ=UTC qacct -j -b %s 2>/dev/null || true`, envLine, since.UTC().Format("200601021504"))
-}
-
-// Stats runs StatsScript on the master and parses it.
-func Stats(ctx context.Context, master *remote.Client, since time.Time) (scheduler.Stats, error) {
-	res, err := master.RunWith(ctx, StatsScript(since), remote.RunOpts{})
-	if err != nil {
-		return scheduler.Stats{}, fmt.Errorf("read Grid Engine state: %w", err)
-	}
-	return ParseStats(res.Stdout)
 }
 
 // ParseStats reads the output of StatsScript.

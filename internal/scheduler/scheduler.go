@@ -47,7 +47,7 @@ type Scheduler interface {
 // Commands are a scheduler's user commands, so plugins and messages need not know which
 // scheduler runs.
 type Commands struct {
-	// Submit queues a batch script ("qsub", "sbatch").
+	// Submit queues a batch script.
 	Submit string
 	// Queue lists every user's jobs.
 	Queue string

@@ -12,15 +12,15 @@ import (
 )
 
 // StatsScript prints everything Stats needs in one SSH round trip on the master: the master's
-// clock and zone (Grid Engine prints local times without a zone), qstat and qhost as XML, and the
-// accounting records since lookback.
+// clock and zone (Grid Engine prints local times without a zone), qstat and qhost as XML (with
+// what is left of each host's mem_requested), and the accounting records since lookback.
 func StatsScript(since time.Time) string {
 	return fmt.Sprintf(`%s
 echo "now $(date +%%s) $(date +%%z)"
 echo '--- qstat'
 qstat -u '*' -r -xml
 echo '--- qhost'
-qhost -q -xml
+qhost -q -F mem_requested -xml
 echo '--- qacct'
 TZ=UTC qacct -j -b %s 2>/dev/null || true`, envLine, since.UTC().Format("200601021504"))
 }
@@ -65,6 +65,17 @@ func ParseStats(out string) (scheduler.Stats, error) {
 	}
 	if st.Hosts, err = parseQhost(sections["qhost"]); err != nil {
 		return st, err
+	}
+	// A host's memory is its mem_requested capacity (from its instance type), not what its
+	// /proc reports: what is left of it, plus what its running jobs hold.
+	held := map[string]int64{}
+	for _, j := range st.Running() {
+		held[j.Host] += j.Memory * int64(max(j.Slots, 1))
+	}
+	for i, h := range st.Hosts {
+		if h.Memory > 0 {
+			st.Hosts[i].Memory += held[h.Name]
+		}
 	}
 	st.Finished = parseQacct(sections["qacct"])
 	return st, nil
@@ -224,6 +235,10 @@ type qhostXML struct {
 			Name  string `xml:"name,attr"`
 			Value string `xml:",chardata"`
 		} `xml:"hostvalue"`
+		Resources []struct {
+			Name  string `xml:"name,attr"`
+			Value string `xml:",chardata"`
+		} `xml:"resourcevalue"`
 		Queues []struct {
 			Name   string `xml:"name,attr"`
 			Values []struct {
@@ -255,8 +270,11 @@ func parseQhost(text string) ([]scheduler.Host, error) {
 					host.Unreachable = true
 				}
 				host.Load, _ = strconv.ParseFloat(v.Value, 64)
-			case "mem_total":
-				host.Memory, _ = ParseSize(v.Value)
+			}
+		}
+		for _, r := range h.Resources {
+			if r.Name == "mem_requested" {
+				host.Memory, _ = ParseSize(r.Value)
 			}
 		}
 		for _, qu := range h.Queues {

@@ -86,10 +86,14 @@ type node struct {
 	state       string
 }
 
+// host is the node as the balancer sees it. Only a node slurmctld set DOWN (or FAIL) is
+// unreachable: NOT_RESPONDING alone is also what slurmctld shows for a moment after a node is
+// resumed, until its next ping, and a healthy node must not look vanished then. A machine that
+// is gone is DOWN after SlurmdTimeout, and the provider says so sooner.
 func (n node) host() scheduler.Host {
 	return scheduler.Host{Name: n.name, Slots: n.cpus, UsedSlots: n.alloc, Load: n.load, Memory: n.memoryMB << 20,
 		Disabled:    strings.Contains(n.state, "DRAIN"),
-		Unreachable: strings.Contains(n.state, "NOT_RESPONDING") || strings.Contains(n.state, "DOWN") || strings.Contains(n.state, "FAIL")}
+		Unreachable: strings.Contains(n.state, "DOWN") || strings.Contains(n.state, "FAIL")}
 }
 
 func parseNodes(text string) []node {

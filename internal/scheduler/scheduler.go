@@ -122,6 +122,18 @@ func Master(nodes []Node) (Node, bool) {
 	return Node{}, false
 }
 
+// JobNodes are the nodes that run jobs: every node but the master, and the master too when
+// masterRuns (Grid Engine's master_is_exec_host, Slurm's master_is_compute_node).
+func JobNodes(nodes []Node, masterRuns bool) []Node {
+	var out []Node
+	for _, n := range nodes {
+		if !n.Master || masterRuns {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // Names lists the nodes' names.
 func Names(nodes []Node) []string {
 	out := make([]string, len(nodes))

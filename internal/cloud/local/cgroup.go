@@ -31,42 +31,14 @@ const cgroupBusyWait = 5 * time.Second
 
 // processHierarchies lists the mount points of the cgroup hierarchies that track processes for
 // systemd: the v1 name=systemd hierarchy and the unified (v2) one, whichever the host has.
-// Controller-only v1 hierarchies (memory, cpu, ...) are left as they are.
 func processHierarchies() ([]string, error) {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return nil, fmt.Errorf("cgroup hierarchies: %w", err)
-	}
-	return parseProcessHierarchies(string(data)), nil
+	m, err := readCgroupMounts()
+	return m.process, err
 }
 
 // parseProcessHierarchies reads mountinfo; see processHierarchies.
 func parseProcessHierarchies(mountinfo string) []string {
-	var out []string
-	for _, line := range strings.Split(mountinfo, "\n") {
-		// 35 25 0:30 / /sys/fs/cgroup/systemd rw,relatime shared:9 - cgroup cgroup rw,name=systemd
-		pre, post, ok := strings.Cut(line, " - ")
-		if !ok {
-			continue
-		}
-		fields, after := strings.Fields(pre), strings.Fields(post)
-		if len(fields) < 5 || len(after) < 3 {
-			continue
-		}
-		mountPoint := unescapeMount(fields[4])
-		switch after[0] {
-		case "cgroup2":
-			out = append(out, mountPoint)
-		case "cgroup":
-			for _, opt := range strings.Split(after[2], ",") {
-				if opt == "name=systemd" {
-					out = append(out, mountPoint)
-				}
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
+	return parseCgroupMounts(mountinfo).process
 }
 
 // cgroupLimits are what a container may use: CPUs (a CFS quota of that many CPUs per period)
@@ -103,8 +75,9 @@ func readCgroupMounts() (cgroupMounts, error) {
 
 // parseCgroupMounts reads mountinfo; see readCgroupMounts.
 func parseCgroupMounts(mountinfo string) cgroupMounts {
-	m := cgroupMounts{process: parseProcessHierarchies(mountinfo), v1: map[string]string{}}
+	m := cgroupMounts{v1: map[string]string{}}
 	for _, line := range strings.Split(mountinfo, "\n") {
+		// 35 25 0:30 / /sys/fs/cgroup/systemd rw,relatime shared:9 - cgroup cgroup rw,name=systemd
 		pre, post, ok := strings.Cut(line, " - ")
 		if !ok {
 			continue
@@ -113,17 +86,23 @@ func parseCgroupMounts(mountinfo string) cgroupMounts {
 		if len(fields) < 5 || len(after) < 3 {
 			continue
 		}
+		mountPoint := unescapeMount(fields[4])
 		switch after[0] {
 		case "cgroup2":
-			m.unified = unescapeMount(fields[4])
+			m.unified = mountPoint
+			m.process = append(m.process, mountPoint)
 		case "cgroup":
 			for _, opt := range strings.Split(after[2], ",") {
-				if slices.Contains(limitControllers, opt) {
-					m.v1[opt] = unescapeMount(fields[4])
+				switch {
+				case opt == "name=systemd":
+					m.process = append(m.process, mountPoint)
+				case slices.Contains(limitControllers, opt):
+					m.v1[opt] = mountPoint
 				}
 			}
 		}
 	}
+	sort.Strings(m.process)
 	return m
 }
 

@@ -51,13 +51,7 @@ const (
 
 // execHosts are the nodes that run jobs.
 func (g *SGE) execHosts(nodes []scheduler.Node) []scheduler.Node {
-	var out []scheduler.Node
-	for _, n := range nodes {
-		if !n.Master || g.s.MasterIsExecHost {
-			out = append(out, n)
-		}
-	}
-	return out
+	return scheduler.JobNodes(nodes, g.s.MasterIsExecHost)
 }
 
 // sudo runs a script as root on a node.

@@ -16,54 +16,27 @@ import (
 // what is left of each host's mem_requested), and the accounting records since lookback.
 func StatsScript(since time.Time) string {
 	return fmt.Sprintf(`%s
-echo "now $(date +%%s) $(date +%%z)"
+%s
 echo '--- qstat'
 qstat -u '*' -r -xml
 echo '--- qhost'
 qhost -q -F mem_requested -xml
 echo '--- qacct'
-TZ=UTC qacct -j -b %s 2>/dev/null || true`, envLine, since.UTC().Format("200601021504"))
+TZ=UTC qacct -j -b %s 2>/dev/null || true`, envLine, scheduler.ClockLine, since.UTC().Format("200601021504"))
 }
 
 // ParseStats reads the output of StatsScript.
 func ParseStats(out string) (scheduler.Stats, error) {
-	sections := map[string]string{}
-	var cur string
-	var body strings.Builder
-	var header string
-	for _, line := range strings.SplitAfter(out, "\n") {
-		if name, ok := strings.CutPrefix(strings.TrimSpace(line), "--- "); ok {
-			sections[cur] = body.String()
-			cur = name
-			body.Reset()
-			continue
-		}
-		if cur == "" && strings.HasPrefix(line, "now ") {
-			header = strings.TrimSpace(line)
-			continue
-		}
-		body.WriteString(line)
-	}
-	sections[cur] = body.String()
 	var st scheduler.Stats
-	f := strings.Fields(header)
-	if len(f) != 3 {
-		return st, fmt.Errorf("read Grid Engine state: no clock line in %q", firstLine(out))
-	}
-	epoch, err := strconv.ParseInt(f[1], 10, 64)
+	snap, err := scheduler.ParseSnapshot(out)
 	if err != nil {
-		return st, fmt.Errorf("read Grid Engine state: clock %q: %w", f[1], err)
+		return st, fmt.Errorf("read Grid Engine state: %w", err)
 	}
-	zone, err := time.Parse("-0700", f[2])
-	if err != nil {
-		return st, fmt.Errorf("read Grid Engine state: zone %q: %w", f[2], err)
-	}
-	loc := zone.Location()
-	st.Time = time.Unix(epoch, 0).UTC()
-	if st.Jobs, err = parseQstat(sections["qstat"], loc); err != nil {
+	st.Time = snap.Time
+	if st.Jobs, err = parseQstat(snap.Sections["qstat"], snap.Zone); err != nil {
 		return st, err
 	}
-	if st.Hosts, err = parseQhost(sections["qhost"]); err != nil {
+	if st.Hosts, err = parseQhost(snap.Sections["qhost"]); err != nil {
 		return st, err
 	}
 	// A host's memory is its mem_requested capacity (from its instance type), not what its
@@ -77,13 +50,8 @@ func ParseStats(out string) (scheduler.Stats, error) {
 			st.Hosts[i].Memory += held[h.Name]
 		}
 	}
-	st.Finished = parseQacct(sections["qacct"])
+	st.Finished = parseQacct(snap.Sections["qacct"])
 	return st, nil
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }
 
 // qstatXML is the part of `qstat -u '*' -r -xml` Stats reads.
@@ -119,7 +87,7 @@ func parseQstat(text string, loc *time.Location) ([]scheduler.Job, error) {
 	var jobs []scheduler.Job
 	for _, j := range append(q.Running, q.Pending...) {
 		base := scheduler.Job{ID: j.Number, Name: j.Name, Owner: j.Owner, Slots: max(j.Slots, 1), State: jobState(j.State),
-			Submitted: parseTime(j.Submitted, loc), Started: parseTime(j.Started, loc)}
+			Submitted: scheduler.ParseLocalTime(j.Submitted, loc), Started: scheduler.ParseLocalTime(j.Started, loc)}
 		if _, host, ok := strings.Cut(j.Queue, "@"); ok {
 			base.Host = host
 		}
@@ -155,14 +123,6 @@ func jobState(s string) scheduler.JobState {
 		return scheduler.Running
 	}
 	return scheduler.Queued
-}
-
-func parseTime(s string, loc *time.Location) time.Time {
-	t, err := time.ParseInLocation("2006-01-02T15:04:05", strings.TrimSpace(s), loc)
-	if err != nil {
-		return time.Time{}
-	}
-	return t.UTC()
 }
 
 // expandTasks turns an array job's task ranges ("1-5:1", "3,7-9:2") into task ids, so an

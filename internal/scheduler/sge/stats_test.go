@@ -12,13 +12,7 @@ import (
 // TestParseStats reads real output of Debian's gridengine 8.1.9 (testdata/, captured from a
 // container: a 5-task array job with one task running, a job asking 100G, an smp job).
 func TestParseStats(t *testing.T) {
-	read := func(name string) string {
-		b, err := os.ReadFile("testdata/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	read := func(name string) string { return readTestdata(t, name) }
 	out := "now 1795532450 +0100\n--- qstat\n" + read("qstat.xml") + "--- qhost\n" + read("qhost.xml") + "--- qacct\n" + read("qacct.txt")
 	st, err := ParseStats(out)
 	if err != nil {
@@ -77,13 +71,7 @@ func TestParseStats(t *testing.T) {
 // its mem_requested capacity (what is left, 596M, plus what the running task holds), not the
 // 23.5G every container's /proc reports.
 func TestHostMemoryIsMemRequested(t *testing.T) {
-	read := func(name string) string {
-		b, err := os.ReadFile("testdata/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	read := func(name string) string { return readTestdata(t, name) }
 	st, err := ParseStats("now 1795532450 +0000\n--- qstat\n" + read("qstat-mem.xml") + "--- qhost\n" + read("qhost-mem.xml") + "--- qacct\n")
 	if err != nil {
 		t.Fatal(err)
@@ -123,4 +111,13 @@ func TestExpandTasksAndSizes(t *testing.T) {
 			t.Errorf("jobState(%q) = %s", in, got)
 		}
 	}
+}
+
+func readTestdata(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -41,13 +41,7 @@ func (*Slurm) Commands() scheduler.Commands {
 
 // computeNodes are the nodes that run jobs.
 func (s *Slurm) computeNodes(nodes []scheduler.Node) []scheduler.Node {
-	var out []scheduler.Node
-	for _, n := range nodes {
-		if !n.Master || s.s.MasterIsComputeNode {
-			out = append(out, n)
-		}
-	}
-	return out
+	return scheduler.JobNodes(nodes, s.s.MasterIsComputeNode)
 }
 
 func master(c scheduler.Cluster) (scheduler.Node, error) {

@@ -18,63 +18,32 @@ const jobcompTail = 5000
 // one per line), and the end of the job completion file.
 func StatsScript() string {
 	return fmt.Sprintf(`set -e
-echo "now $(date +%%s) $(date +%%z)"
+%[3]s
 echo '--- nodes'
 scontrol -o show nodes
 echo '--- jobs'
 squeue -h -a -r -t PENDING,RUNNING,SUSPENDED,COMPLETING,CONFIGURING -o '%%i|%%T|%%C|%%m|%%B|%%V|%%S|%%r|%%u|%%j'
 echo '--- jobcomp'
-if [ -f %[1]s ]; then tail -n %[2]d %[1]s; fi`, jobcompPath, jobcompTail)
+if [ -f %[1]s ]; then tail -n %[2]d %[1]s; fi`, jobcompPath, jobcompTail, scheduler.ClockLine)
 }
 
 // ParseStats reads the output of StatsScript; finished jobs are those that ended at or after
 // since.
 func ParseStats(out string, since time.Time) (scheduler.Stats, error) {
-	sections := map[string]string{}
-	var cur, header string
-	var body strings.Builder
-	for _, line := range strings.SplitAfter(out, "\n") {
-		if name, ok := strings.CutPrefix(strings.TrimSpace(line), "--- "); ok {
-			sections[cur] = body.String()
-			cur = name
-			body.Reset()
-			continue
-		}
-		if cur == "" && strings.HasPrefix(line, "now ") {
-			header = strings.TrimSpace(line)
-			continue
-		}
-		body.WriteString(line)
-	}
-	sections[cur] = body.String()
 	var st scheduler.Stats
-	f := strings.Fields(header)
-	if len(f) != 3 {
-		return st, fmt.Errorf("read Slurm state: no clock line in %q", firstLine(out))
-	}
-	epoch, err := strconv.ParseInt(f[1], 10, 64)
+	snap, err := scheduler.ParseSnapshot(out)
 	if err != nil {
-		return st, fmt.Errorf("read Slurm state: clock %q: %w", f[1], err)
+		return st, fmt.Errorf("read Slurm state: %w", err)
 	}
-	zone, err := time.Parse("-0700", f[2])
-	if err != nil {
-		return st, fmt.Errorf("read Slurm state: zone %q: %w", f[2], err)
-	}
-	loc := zone.Location()
-	st.Time = time.Unix(epoch, 0).UTC()
-	for _, n := range parseNodes(sections["nodes"]) {
+	st.Time = snap.Time
+	for _, n := range parseNodes(snap.Sections["nodes"]) {
 		st.Hosts = append(st.Hosts, n.host())
 	}
-	if st.Jobs, err = parseJobs(sections["jobs"], loc); err != nil {
+	if st.Jobs, err = parseJobs(snap.Sections["jobs"], snap.Zone); err != nil {
 		return st, err
 	}
-	st.Finished = parseJobcomp(sections["jobcomp"], loc, since)
+	st.Finished = parseJobcomp(snap.Sections["jobcomp"], snap.Zone, since)
 	return st, nil
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }
 
 // node is one line of `scontrol -o show nodes`.
@@ -147,7 +116,7 @@ func parseJobs(text string, loc *time.Location) ([]scheduler.Job, error) {
 		}
 		id, task, _ := strings.Cut(f[0], "_")
 		j := scheduler.Job{ID: id, Task: task, State: jobState(f[1], f[7]), Owner: f[8], Name: f[9],
-			Submitted: parseTime(f[5], loc)}
+			Submitted: scheduler.ParseLocalTime(f[5], loc)}
 		j.Slots, _ = strconv.Atoi(f[2])
 		j.Slots = max(j.Slots, 1)
 		if mem, err := parseSize(f[3]); err == nil {
@@ -155,7 +124,7 @@ func parseJobs(text string, loc *time.Location) ([]scheduler.Job, error) {
 		}
 		if j.State == scheduler.Running {
 			j.Host = f[4]
-			j.Started = parseTime(f[6], loc)
+			j.Started = scheduler.ParseLocalTime(f[6], loc)
 		}
 		jobs = append(jobs, j)
 	}
@@ -174,14 +143,6 @@ func jobState(state, reason string) scheduler.JobState {
 		return scheduler.Held
 	}
 	return scheduler.Queued
-}
-
-func parseTime(s string, loc *time.Location) time.Time {
-	t, err := time.ParseInLocation("2006-01-02T15:04:05", strings.TrimSpace(s), loc)
-	if err != nil {
-		return time.Time{}
-	}
-	return t.UTC()
 }
 
 // parseSize reads Slurm's memory sizes: megabytes, or with K, M, G, T (powers of 1024).
@@ -216,8 +177,8 @@ func parseJobcomp(text string, loc *time.Location, since time.Time) []scheduler.
 		if kv["JobId"] == "" {
 			continue
 		}
-		f := scheduler.FinishedJob{ID: kv["JobId"], Submitted: parseTime(kv["SubmitTime"], loc),
-			Started: parseTime(kv["StartTime"], loc), Ended: parseTime(kv["EndTime"], loc)}
+		f := scheduler.FinishedJob{ID: kv["JobId"], Submitted: scheduler.ParseLocalTime(kv["SubmitTime"], loc),
+			Started: scheduler.ParseLocalTime(kv["StartTime"], loc), Ended: scheduler.ParseLocalTime(kv["EndTime"], loc)}
 		if f.Ended.IsZero() || f.Ended.Before(since) {
 			continue
 		}

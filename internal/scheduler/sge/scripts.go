@@ -47,14 +47,14 @@ install -d -o sgeadmin -g sgeadmin /var/spool/gridengine /var/spool/gridengine/q
 fresh=
 if [ ! -f /var/spool/gridengine/spooldb/sge ]; then
   fresh=yes
-  systemctl stop gridengine-master 2>/dev/null || true
+  systemctl stop gridengine-master
   rm -f /var/spool/gridengine/spooldb/__db.*
   chown -R sgeadmin:sgeadmin $SGE_ROOT/$SGE_CELL
   su -s /bin/sh sgeadmin -c "/usr/share/gridengine/scripts/init_cluster $SGE_ROOT $SGE_CELL /var/spool/gridengine/spooldb sgeadmin" >/tmp/clusterctl-init_cluster.log 2>&1 || { cat /tmp/clusterctl-init_cluster.log; exit 1; }
 fi
 echo %[2]s > $SGE_ROOT/$SGE_CELL/common/act_qmaster
 chown sgeadmin:sgeadmin $SGE_ROOT/$SGE_CELL/common/act_qmaster
-systemctl enable gridengine-master >/dev/null 2>&1 || true
+systemctl enable --quiet gridengine-master
 # A running qmaster is left alone (a rerun must not disturb jobs); a fresh cell starts it. The
 # daemon itself is checked: the LSB unit stays "active" after sge_qmaster died at boot.
 if [ -n "$fresh" ] || ! pgrep -x sge_qmaster >/dev/null || ! qconf -sh >/dev/null 2>&1; then
@@ -70,7 +70,7 @@ echo "sge_qmaster did not answer within 120 s; see /var/spool/gridengine/qmaster
 
 // execdScript enables the execution daemon and starts it unless it runs already.
 const execdScript = `set -e
-systemctl enable gridengine-exec >/dev/null 2>&1 || true
+systemctl enable --quiet gridengine-exec
 pgrep -x sge_execd >/dev/null || systemctl restart gridengine-exec 2>/dev/null || /etc/init.d/gridengine-exec restart`
 
 // masterConfig is one run of configuration on the master for a set of exec hosts.
@@ -100,7 +100,8 @@ obj() { if qconf -s$1 "$2" >/dev/null 2>&1; then qconf -M$1 "$3" >/dev/null; els
 	all := append(append([]string{}, hosts...), m.Submit...)
 	all = uniq(all)
 	if len(all) > 0 {
-		fmt.Fprintf(&b, "qconf -ah %s >/dev/null 2>&1 || true\nqconf -as %s >/dev/null 2>&1 || true\n", strings.Join(all, ","), strings.Join(all, ","))
+		// Adding a host that is on the list already succeeds (with a message).
+		fmt.Fprintf(&b, "qconf -ah %s >/dev/null\nqconf -as %s >/dev/null\n", strings.Join(all, ","), strings.Join(all, ","))
 	}
 	if m.Full {
 		b.WriteString(`qconf -sc > $t/complex
@@ -111,7 +112,7 @@ grep -q '^mem_requested ' $t/complex || { echo 'mem_requested mem_req MEMORY <= 
 qconf -Msconf $t/sconf >/dev/null
 `)
 		if m.MinUID > 0 && m.MinUID < 1000 {
-			fmt.Fprintf(&b, "qconf -sconf global | sed -e 's/^min_uid .*/min_uid %d/' -e 's/^min_gid .*/min_gid %d/' > $t/global\nqconf -Mconf $t/global >/dev/null 2>&1 || true\n", m.MinUID, m.MinGID)
+			fmt.Fprintf(&b, "qconf -sconf global | sed -e 's/^min_uid .*/min_uid %d/' -e 's/^min_gid .*/min_gid %d/' > $t/global\nqconf -Mconf $t/global >/dev/null\n", m.MinUID, m.MinGID)
 		}
 		for _, pe := range parallelEnvironments() {
 			fmt.Fprintf(&b, "cat > $t/pe <<'EOF'\n%sEOF\nobj p %s $t/pe\n", pe.file(), pe.name)
@@ -123,7 +124,7 @@ qconf -Msconf $t/sconf >/dev/null
 	if m.Full || len(hosts) > 0 {
 		b.WriteString(`qconf -shgrp @allhosts > $t/hg 2>/dev/null || printf 'group_name @allhosts\nhostlist NONE\n' > $t/hg
 `)
-		fmt.Fprintf(&b, "cur=$(awk '$1 == \"hostlist\" { $1 = \"\"; print }' $t/hg | tr -d '\\\\' | tr ' ' '\\n' | grep -v -e '^$' -e '^NONE$' || true)\n")
+		fmt.Fprintf(&b, "cur=$(awk '$1 == \"hostlist\" { $1 = \"\"; print }' $t/hg | tr -d '\\\\' | tr ' ' '\\n' | awk 'NF && $0 != \"NONE\"')\n")
 		fmt.Fprintf(&b, "new=$(printf '%%s\\n' $cur %s | sort -u | tr '\\n' ' ')\n", strings.Join(hosts, " "))
 		b.WriteString(`[ -n "$new" ] || new=NONE
 printf 'group_name @allhosts\nhostlist %s\n' "$new" > $t/hg
@@ -143,10 +144,11 @@ qconf -rattr queue load_thresholds NONE all.q >/dev/null
 	}
 	for _, h := range m.Exec {
 		// Only a missing or different slot count is changed, so a rerun changes nothing.
-		fmt.Fprintf(&b, "case \"$q\" in *'[%[1]s=%[2]d]'*) ;; *) qconf -purge queue slots all.q@%[1]s >/dev/null 2>&1 || true; qconf -aattr queue slots '[%[1]s=%[2]d]' all.q >/dev/null ;; esac\n", h.Name, h.Slots)
+		// Purging a slot count the host does not have succeeds (with a message).
+		fmt.Fprintf(&b, "case \"$q\" in *'[%[1]s=%[2]d]'*) ;; *) qconf -purge queue slots all.q@%[1]s >/dev/null; qconf -aattr queue slots '[%[1]s=%[2]d]' all.q >/dev/null ;; esac\n", h.Name, h.Slots)
 	}
 	if len(hosts) > 0 {
-		fmt.Fprintf(&b, "qmod -e %s >/dev/null 2>&1 || true\n", queueInstances(hosts))
+		fmt.Fprintf(&b, "qmod -e %s >/dev/null\n", queueInstances(hosts))
 	}
 	return b.String()
 }

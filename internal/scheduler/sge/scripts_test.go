@@ -57,8 +57,11 @@ func TestMasterConfigScript(t *testing.T) {
 	if strings.LastIndex(rm, "qmod -d") > strings.Index(rm, "qconf -dattr") {
 		t.Error("hosts must be disabled before they are removed")
 	}
-	if strings.Contains(rm, "|| true") {
-		t.Errorf("a removal step hides its failure:\n%s", rm)
+	for name, script := range map[string]string{"remove": rm, "setup": full, "add": add, "qmaster": qmasterScript("master"), "execd": execdScript,
+		"stats": StatsScript(time.Now()), "kill": killScript([]string{"node001"}), "drain": queueStateScript("-d", []string{"node001"})} {
+		if strings.Contains(script, "|| true") {
+			t.Errorf("the %s script hides a failure behind || true:\n%s", name, script)
+		}
 	}
 }
 

@@ -15,14 +15,16 @@ import (
 // clock and zone (Grid Engine prints local times without a zone), qstat and qhost as XML (with
 // what is left of each host's mem_requested), and the accounting records since lookback.
 func StatsScript(since time.Time) string {
-	return fmt.Sprintf(`%s
+	return fmt.Sprintf(`set -e
+%s
 %s
 echo '--- qstat'
 qstat -u '*' -r -xml
 echo '--- qhost'
 qhost -q -F mem_requested -xml
 echo '--- qacct'
-TZ=UTC qacct -j -b %s 2>/dev/null || true`, envLine, scheduler.ClockLine, since.UTC().Format("200601021504"))
+# The accounting file appears once the first job ended.
+if [ -f $SGE_ROOT/$SGE_CELL/common/accounting ]; then TZ=UTC qacct -j -b %s; fi`, envLine, scheduler.ClockLine, since.UTC().Format("200601021504"))
 }
 
 // ParseStats reads the output of StatsScript.

@@ -74,8 +74,14 @@ func TestLocalClusterEndToEnd(t *testing.T) {
 	if waited := time.Since(start); waited < 30*time.Second || !strings.Contains(r.errOut, "✓ Grid Engine: wait for running jobs on node003") {
 		t.Errorf("removenode returned after %s without waiting for the job:\n%s", waited, r.errOut)
 	}
-	acct := e.on(tag, "master", "qacct -j drainme | awk '$1 == \"hostname\" || $1 == \"failed\" || $1 == \"exit_status\" { print $1, $2 }' | tr '\\n' ' '")
-	if acct != "hostname node003 failed 0 exit_status 0 " {
+	// Grid Engine writes its accounting file some seconds after a job ends.
+	var acct string
+	eventually(30*time.Second, func() bool {
+		r := e.cli("sshmaster", tag, "qacct -j drainme | awk '$1 == \"hostname\" || $1 == \"failed\" || $1 == \"exit_status\" { print $1, $2 }' | tr '\\n' ' '")
+		acct = strings.TrimSpace(r.out)
+		return r.code == 0 && acct != ""
+	})
+	if acct != "hostname node003 failed 0 exit_status 0" {
 		t.Errorf("qacct of the drained job: %q", acct)
 	}
 

@@ -9,6 +9,7 @@ package slurm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -98,8 +99,7 @@ func (s *Slurm) join(ctx context.Context, c scheduler.Cluster, m scheduler.Node,
 		if err != nil {
 			return err
 		}
-		conf := config{Cluster: c.Tag(), Controller: m.Name, Nodes: mergeNodes(current, lines, nil)}
-		return run(ctx, c, m.Name, controllerScript(conf.render()))
+		return s.configure(ctx, c, m, mergeNodes(current, lines, nil))
 	}); err != nil {
 		return err
 	}
@@ -150,13 +150,29 @@ func nodeLines(ctx context.Context, c scheduler.Cluster, compute []scheduler.Nod
 	return out, err
 }
 
-// Drain sets the nodes to DRAIN: no job starts there, running jobs go on.
+// Drain sets the nodes to DRAIN: no job starts there, running jobs go on. It refuses to drain
+// the last compute nodes, which could not be removed afterwards.
 func (s *Slurm) Drain(ctx context.Context, c scheduler.Cluster, hosts []string) error {
 	m, err := master(c)
 	if err != nil {
 		return err
 	}
+	if err := keepOne(ctx, c, m, hosts); err != nil {
+		return err
+	}
 	return run(ctx, c, m.Name, nodeStateScript(hosts, "DRAIN"))
+}
+
+// keepOne fails when removing hosts would leave slurm.conf without a node.
+func keepOne(ctx context.Context, c scheduler.Cluster, m scheduler.Node, hosts []string) error {
+	current, err := readNodeLines(ctx, c.Shell(m.Name))
+	if err != nil {
+		return err
+	}
+	if len(current) > 0 && len(mergeNodes(current, nil, hosts)) == 0 {
+		return fmt.Errorf("removing %s would leave no compute node: %w", scheduler.HostList(hosts), errNoComputeNode)
+	}
+	return nil
 }
 
 // Resume puts drained nodes back in service.
@@ -203,6 +219,9 @@ func (s *Slurm) RemoveHosts(ctx context.Context, c scheduler.Cluster, nodes []sc
 		return err
 	}
 	names := scheduler.Names(nodes)
+	if err := keepOne(ctx, c, m, names); err != nil {
+		return err
+	}
 	if err := c.Step(ctx, fmt.Sprintf("Slurm: take %s out of service", scheduler.HostList(names)), func(ctx context.Context) error {
 		return run(ctx, c, m.Name, retireScript(names, force))
 	}); err != nil {
@@ -224,9 +243,21 @@ func (s *Slurm) RemoveHosts(ctx context.Context, c scheduler.Cluster, nodes []sc
 		if err != nil {
 			return err
 		}
-		conf := config{Cluster: c.Tag(), Controller: m.Name, Nodes: mergeNodes(current, nil, names)}
-		return run(ctx, c, m.Name, controllerScript(conf.render()))
+		return s.configure(ctx, c, m, mergeNodes(current, nil, names))
 	})
+}
+
+// errNoComputeNode is Slurm 22.05's limit: slurmctld does not start without a node ("no nodes
+// configured").
+var errNoComputeNode = errors.New("slurmctld needs at least one compute node: add a worker, or set MASTER_IS_COMPUTE_NODE = true in the cluster's [plugin] with SETUP_CLASS = slurm")
+
+// configure writes slurm.conf with these node lines and makes slurmctld run with it.
+func (s *Slurm) configure(ctx context.Context, c scheduler.Cluster, m scheduler.Node, nodes []nodeLine) error {
+	if len(nodes) == 0 {
+		return errNoComputeNode
+	}
+	conf := config{Cluster: c.Tag(), Controller: m.Name, Nodes: nodes}
+	return run(ctx, c, m.Name, controllerScript(conf.render()))
 }
 
 // Stats runs StatsScript on the master and parses it.

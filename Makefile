@@ -49,19 +49,28 @@ bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./...
 
 # The main job on the embedded default: a 3-node Grid Engine cluster of local containers
-# (examples/local.ini; needs root), then qhost from its master. Running it again resumes the
-# same cluster instead of starting a second one.
+# (examples/local.ini; needs root), then qhost from its master; `make demo SCHEDULER=slurm`
+# makes it a Slurm cluster and runs sinfo. Running it again resumes the same cluster instead of
+# starting a second one (with the scheduler it was started with).
 DEMO_CONFIG := examples/local.ini
+SCHEDULER   ?= sge
+DEMO_TEMPLATE_sge   := localcluster
+DEMO_HOSTS_sge      := qhost
+DEMO_JOB_sge        := qsub -b y -sync y hostname
+DEMO_TEMPLATE_slurm := localslurm
+DEMO_HOSTS_slurm    := sinfo -N -l
+DEMO_JOB_slurm      := srun -N 3 hostname
 demo: deps build
+	@if [ -z "$(DEMO_TEMPLATE_$(SCHEDULER))" ]; then echo "SCHEDULER must be sge or slurm"; exit 2; fi
 	@if $(BIN) --config $(DEMO_CONFIG) listclusters demo >/dev/null 2>&1; then \
 		$(BIN) --config $(DEMO_CONFIG) start -x demo; \
 	else \
-		$(BIN) --config $(DEMO_CONFIG) start -c localcluster demo; \
+		$(BIN) --config $(DEMO_CONFIG) start -c $(DEMO_TEMPLATE_$(SCHEDULER)) demo; \
 	fi
-	$(BIN) --config $(DEMO_CONFIG) sshmaster demo qhost
+	$(BIN) --config $(DEMO_CONFIG) sshmaster demo $(DEMO_HOSTS_$(SCHEDULER))
 	@echo
 	@echo "Log in:      $(BIN) sshmaster demo"
-	@echo "Run a job:   $(BIN) sshmaster demo \"sudo -iu clusteruser qsub -b y -sync y hostname\""
+	@echo "Run a job:   $(BIN) sshmaster demo \"sudo -iu clusteruser $(DEMO_JOB_$(SCHEDULER))\""
 	@echo "Remove it:   $(BIN) terminate -y demo"
 
 # Regenerates the README's config reference and command list from the code.

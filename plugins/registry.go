@@ -6,9 +6,9 @@ import (
 	"github.com/clusterctl/clusterctl/internal/setup"
 )
 
-// New builds the plugin a [plugin NAME] section resolved to, from its typed parameters (secret ones
-// included when the config was available). The sge entry is not a plugin: it configures the
-// scheduler (see SchedulerParams). Parameters a plugin cannot use (a malformed user name, an
+// New builds the plugin a [plugin] section resolved to, from its typed parameters (secret ones
+// included when the config was available). The sge and slurm entries are not plugins: they
+// configure the scheduler (see IsScheduler). Parameters a plugin cannot use (a malformed user name, an
 // unknown log level) do not fail here but in the hooks that need them: New runs for every
 // command on a cluster, with the parameters recorded at start, and a cluster must stay
 // removable and stoppable whatever its recorded parameters.
@@ -43,9 +43,16 @@ func New(name, builtin string, params map[string]any) (setup.Plugin, error) {
 	return nil, fmt.Errorf("plugin %s is declared but not built into this clusterctl", builtin)
 }
 
-// IsScheduler reports whether a built-in configures the scheduler rather than running as a
-// plugin.
-func IsScheduler(builtin string) bool { return builtin == "sge" }
+// IsScheduler reports whether a built-in configures a scheduler (sge, slurm) rather than
+// running as a plugin.
+func IsScheduler(builtin string) bool {
+	for _, s := range builtinSpecs() {
+		if s.Name == builtin {
+			return s.Scheduler != ""
+		}
+	}
+	return false
+}
 
 // Params reads typed plugin parameters, tolerating the forms a recorded template gives back
 // (JSON numbers, lists as []any).

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/scheduler"
 	"github.com/clusterctl/clusterctl/internal/setup"
 )
 
@@ -30,8 +31,12 @@ func (s *segway) Run(ctx context.Context, c *setup.Cluster) error {
 
 // OnAddNode configures new nodes exactly as Run configured the first ones.
 func (s *segway) OnAddNode(ctx context.Context, c *setup.Cluster, nodes []*setup.Node) error {
+	var cmds scheduler.Commands
+	if c.Scheduler != nil {
+		cmds = c.Scheduler.Commands()
+	}
 	return c.ForEach(ctx, "segway environment", nodes, func(ctx context.Context, n *setup.Node) error {
-		_, err := c.Sudo(ctx, n, s.script(n.IsMaster()))
+		_, err := c.Sudo(ctx, n, s.script(n.IsMaster(), cmds))
 		return err
 	})
 }
@@ -49,19 +54,29 @@ export HDF5_DIR="$ARCHHOME"
 export C_INCLUDE_PATH="$ARCHHOME/include${C_INCLUDE_PATH:+:$C_INCLUDE_PATH}"
 export LIBRARY_PATH="$ARCHHOME/lib${LIBRARY_PATH:+:$LIBRARY_PATH}"
 export LD_LIBRARY_PATH="$ARCHHOME/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# Segway submits its jobs through DRMAA: the software volume's libdrmaa (slurm-drmaa on a Slurm
+# cluster, which Debian does not package) wins over the system's (Grid Engine's).
+if [ -e "$ARCHHOME/lib/libdrmaa.so" ]; then
+  export DRMAA_LIBRARY_PATH="$ARCHHOME/lib/libdrmaa.so"
+fi
 `, remote.Quote(s.path))
 }
 
-// rootProfile is the block added to root's .bashrc: the profile, handy aliases and a prompt
-// that names the cluster node.
-const rootProfile = `# clusterctl segway begin
+// rootProfile is the block added to root's .bashrc: the profile, handy aliases (qs lists every
+// user's jobs with the cluster's scheduler) and a prompt that names the cluster node.
+func rootProfile(cmds scheduler.Commands) string {
+	queue := ""
+	if cmds.Queue != "" {
+		queue = "alias qs=" + remote.Quote(cmds.Queue) + "\n"
+	}
+	return `# clusterctl segway begin
 . /etc/profile.d/segway.sh
 alias ll='ls -alF'
-alias qs='qstat -u "*"'
-PS1='\u@\h:\w\$ '
+` + queue + `PS1='\u@\h:\w\$ '
 # clusterctl segway end`
+}
 
-func (s *segway) script(master bool) string {
+func (s *segway) script(master bool, cmds scheduler.Commands) string {
 	role := "COMPUTE"
 	if master {
 		role = "MASTER"
@@ -92,5 +107,5 @@ sed -i '/^# clusterctl segway motd begin$/,/^# clusterctl segway motd end$/d' /e
   echo "Software: $sp ($v), $(python3 --version 2>&1), kernel $(uname -r)"
   echo '# clusterctl segway motd end'
 } >> /etc/motd
-%s`, remote.Quote(s.path), s.profile(), rootProfile, role, stop.String())
+%s`, remote.Quote(s.path), s.profile(), rootProfile(cmds), role, stop.String())
 }

@@ -13,13 +13,18 @@ import (
 // (the alias table the docs print), and its parameters.
 func builtinSpecs() []config.PluginSpec {
 	return []config.PluginSpec{
-		{Name: "sge", Summary: "Grid Engine settings (the scheduler runs unless DISABLE_QUEUE)",
-			Aliases: []string{"sge.SGEPlugin"},
+		{Name: "sge", Summary: "Grid Engine settings (SCHEDULER = sge, the default)",
+			Aliases: []string{"sge.SGEPlugin"}, Scheduler: "sge",
 			Params: []config.Setting{
 				{Name: "master_is_exec_host", Type: config.Bool, Default: "true",
 					Doc: "Run jobs on the master too; false removes it from the exec queue."},
 				{Name: "slots_per_host", Type: config.Int,
 					Doc: "Job slots per exec host; default: its CPU count."},
+			}},
+		{Name: "slurm", Summary: "Slurm settings (SCHEDULER = slurm)", Scheduler: "slurm",
+			Params: []config.Setting{
+				{Name: "master_is_compute_node", Type: config.Bool, Default: "true",
+					Doc: "Run jobs on the master too; false leaves it the controller only."},
 			}},
 		{Name: "segway", Summary: "Segway genome-segmentation environment: profile, root profile, motd banner",
 			Aliases: []string{"segway_plugin.Setup", "segway_plugin.SegwaySetup", "segway.Setup", "segway.SegwaySetup"},

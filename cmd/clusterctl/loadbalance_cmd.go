@@ -24,7 +24,7 @@ import (
 type balanceOptions struct {
 	maxNodes, minNodes, addPerIter int
 	wait, interval, stab, lookback durationFlag
-	killAfter                      durationFlag
+	killAfter, drainTimeout        durationFlag
 	killCluster                    bool
 	bid                            float64
 	dumpStats, plotStats           bool
@@ -41,17 +41,20 @@ type balanceOptions struct {
 func newLoadBalanceCmd(a *app) *cobra.Command {
 	o := &balanceOptions{wait: durationFlag{d: 300 * time.Second, unit: time.Second}, interval: durationFlag{d: 60 * time.Second, unit: time.Second},
 		stab: durationFlag{d: 180 * time.Second, unit: time.Second}, lookback: durationFlag{d: time.Hour, unit: time.Second},
-		killAfter: durationFlag{d: 10 * time.Minute, unit: time.Minute}}
+		killAfter: durationFlag{d: 10 * time.Minute, unit: time.Minute}, drainTimeout: durationFlag{d: 5 * time.Minute, unit: time.Second}}
 	cmd := &cobra.Command{
 		Use:     "loadbalance TAG",
 		Aliases: []string{"bal"},
-		Short:   "Grow and shrink a cluster with its Grid Engine queue (or a load table)",
+		Short:   "Grow and shrink a cluster with its scheduler's queue (or a load table)",
 		Long: heredoc.Doc(`
 			Watch the cluster's queue and add nodes when jobs have waited longer than -w and more
 			slots are queued than free, as many as the queued slots need (capped by -a and -m);
 			remove nodes idle for -k minutes when the queue is empty, never below -n and never
-			the master. Nodes are disabled in the queue before removal, so no job starts on a
-			node that is going away; vanished nodes (spot interruptions) are removed from the
+			the master. Grid Engine and Slurm clusters are balanced alike. A node is drained
+			before removal, so no job starts on a node that is going away, and removed only once
+			no job runs there: a job that started since the balancer looked is waited for (up
+			to --drain-timeout; then the node takes jobs again and the next iteration decides
+			anew), never killed. Vanished nodes (spot interruptions) are removed from the
 			scheduler and replaced when jobs wait. Jobs that can never run (more memory than any
 			host) do not make the cluster grow.
 
@@ -95,6 +98,7 @@ func newLoadBalanceCmd(a *app) *cobra.Command {
 	f.VarP(&o.stab, "stabilization-time", "s", "seconds without changes after a change")
 	f.VarP(&o.lookback, "lookback-window", "l", "seconds of finished jobs averaged in the stats")
 	f.VarP(&o.killAfter, "kill-after", "k", "minutes a node must be idle before it is removed")
+	f.Var(&o.drainTimeout, "drain-timeout", "seconds a removal waits for jobs running on the drained nodes")
 	f.BoolVarP(&o.killCluster, "kill-cluster", "K", false, "terminate the cluster when everything is idle and the queue is empty")
 	f.Float64VarP(&o.bid, "bid", "b", 0, "launch new nodes as spot with this maximum hourly price")
 	f.BoolVarP(&o.dumpStats, "dump-stats", "d", false, "append a CSV row per iteration")
@@ -131,6 +135,7 @@ func runBalancer(cmd *cobra.Command, a *app, o *balanceOptions, tag string) erro
 		return err
 	}
 	defer target.Close()
+	target.DrainTimeout = o.drainTimeout.d
 	s := balancer.DefaultSettings(rec.ClusterSize)
 	if err := o.apply(cmd, &s, dir); err != nil {
 		return err

@@ -63,8 +63,29 @@ func TestLocalClusterEndToEnd(t *testing.T) {
 	checkCluster(t, e, tag, []string{"master", "node001", "node002", "node003"})
 	e.on(tag, "master", `sudo -iu clusteruser qsub -sync y -l h=node003 -b y true >/dev/null`)
 
+	// removenode of a node that runs a 60 s job: the node is drained, the removal waits for
+	// the job, which ends normally (qacct), and only then the node goes.
+	e.on(tag, "master", `sudo -iu clusteruser qsub -N drainme -l h=node003 -j y -o /dev/null -b y sleep 60`)
+	waitFor(t, "drainme runs on node003", time.Minute, func() bool {
+		return strings.Contains(e.on(tag, "master", "qstat -u '*' -s r"), "drainme")
+	})
+	start = time.Now()
+	r = e.must("removenode", "-y", "-a", "node003", tag)
+	if waited := time.Since(start); waited < 30*time.Second || !strings.Contains(r.errOut, "✓ Grid Engine: wait for running jobs on node003") {
+		t.Errorf("removenode returned after %s without waiting for the job:\n%s", waited, r.errOut)
+	}
+	// Grid Engine writes its accounting file some seconds after a job ends.
+	var acct string
+	eventually(30*time.Second, func() bool {
+		r := e.cli("sshmaster", tag, "qacct -j drainme | awk '$1 == \"hostname\" || $1 == \"failed\" || $1 == \"exit_status\" { print $1, $2 }' | tr '\\n' ' '")
+		acct = strings.TrimSpace(r.out)
+		return r.code == 0 && acct != ""
+	})
+	if acct != "hostname node003 failed 0 exit_status 0" {
+		t.Errorf("qacct of the drained job: %q", acct)
+	}
+
 	// removenode: gone from Grid Engine and /etc/hosts.
-	e.must("removenode", "-y", "-a", "node003", tag)
 	if out := e.on(tag, "master", "qhost"); strings.Contains(out, "node003") {
 		t.Errorf("node003 still in qhost:\n%s", out)
 	}

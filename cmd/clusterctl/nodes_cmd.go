@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/cluster"
+	"github.com/clusterctl/clusterctl/internal/scheduler"
 	"github.com/clusterctl/clusterctl/plugins"
 )
 
@@ -118,10 +119,13 @@ func newRemoveNodeCmd(a *app) *cobra.Command {
 		Aliases: []string{"rn"},
 		Short:   "Remove nodes from a cluster and terminate them",
 		Long: heredoc.Doc(`
-			Take nodes out of the cluster: plugins' on-remove hooks run (in reverse order),
-			the scheduler disables and removes them, the other nodes forget them (hosts,
-			known host keys, NFS exports), then they are terminated (unless -k). Without -a
-			the highest-numbered workers go. The master is never removed.
+			Take nodes out of the cluster: the scheduler drains them (no new job starts there)
+			and the removal waits until the jobs running there have finished (up to
+			--drain-timeout; a wait that gives up removes nothing and puts the nodes back in
+			service). Then plugins' on-remove hooks run (in reverse order), the scheduler
+			removes them, the other nodes forget them (hosts, known host keys, NFS exports),
+			and they are terminated (unless -k). A running job is never killed unless --force.
+			Without -a the highest-numbered workers go. The master is never removed.
 
 			StarCluster's older form, nodes named after the tag (removenode TAG node001
 			node002), works too.`),
@@ -160,7 +164,8 @@ func newRemoveNodeCmd(a *app) *cobra.Command {
 	f.IntVarP(&o.Count, "num-nodes", "n", 1, "number of nodes to remove (the highest numbered)")
 	f.StringArrayVarP(&aliases, "alias", "a", nil, "aliases of the nodes to remove (comma list or repeated)")
 	f.BoolVarP(&o.KeepInstance, "keep-instance", "k", false, "keep the instances running, outside the cluster")
-	f.BoolVarP(&o.Force, "force", "f", false, "remove even when a plugin's on-remove hook fails")
+	f.BoolVarP(&o.Force, "force", "f", false, "remove at once, ending the jobs running there, even when a plugin's on-remove hook fails")
+	f.DurationVar(&o.DrainTimeout, "drain-timeout", scheduler.DefaultDrainTimeout, "how long to wait for jobs running on the drained nodes")
 	addConfirmFlags(cmd, &yes)
 	return cmd
 }

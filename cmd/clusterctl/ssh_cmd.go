@@ -107,7 +107,7 @@ func newSSHMasterCmd(a *app) *cobra.Command {
 		Example: heredoc.Doc(`
 			clusterctl sshmaster mycluster
 			clusterctl sshmaster -u clusteruser mycluster
-			clusterctl sshmaster mycluster qstat -f`),
+			clusterctl sshmaster mycluster uptime`),
 		Args:              minArgs(1, "the cluster TAG"),
 		ValidArgsFunction: completeClusters(a),
 		RunE: func(cmd *cobra.Command, args []string) error {

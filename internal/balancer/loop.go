@@ -169,7 +169,7 @@ func summary(st scheduler.Stats, d Decision) string {
 		plural(len(st.Queued()), "job"), st.QueuedSlots(), st.OldestWait(), d, d.Reason)
 }
 
-// StatsSource gives the scheduler's current state (Grid Engine's qhost/qstat/qacct over SSH
+// StatsSource gives the scheduler's current state (the scheduler's hosts, jobs and accounting over SSH
 // to the master). Errors are logged and retried next iteration.
 type StatsSource interface {
 	Stats(ctx context.Context) (scheduler.Stats, error)

@@ -133,7 +133,7 @@ func killCluster(in Input, v view) Decision {
 	s := in.Settings
 	if q := len(in.Stats.Queued()); q > 0 {
 		return Decision{Action: Nothing, Reason: fmt.Sprintf(
-			"kill-cluster: not terminating with %s queued (qdel them to let the cluster end)", plural(q, "job"))}
+			"kill-cluster: not terminating with %s queued (cancel them to let the cluster end)", plural(q, "job"))}
 	}
 	if r := len(in.Stats.Running()); r > 0 {
 		return Decision{Action: Nothing, Reason: fmt.Sprintf("kill-cluster: %s still running", plural(r, "job"))}

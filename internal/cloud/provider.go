@@ -173,3 +173,19 @@ type LoginGuesser interface {
 	// GuessLoginUser names the login user of an image, from what the image says of itself.
 	GuessLoginUser(ctx context.Context, imageID string) (string, error)
 }
+
+// InstanceType is what an instance type offers the jobs that run on it.
+type InstanceType struct {
+	Name   string
+	CPUs   int
+	Memory int64 // bytes
+}
+
+// TypeDescriber is implemented by providers that know the size of their instance types (EC2
+// from DescribeInstanceTypes, local from its own table, which its containers' cgroup limits
+// enforce). Schedulers take each node's slots and memory from it, never from what a node's
+// /proc reports (a container sees the whole machine).
+type TypeDescriber interface {
+	// InstanceTypes describes the named types; a name the provider does not know is an error.
+	InstanceTypes(ctx context.Context, names []string) (map[string]InstanceType, error)
+}

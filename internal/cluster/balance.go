@@ -10,7 +10,6 @@ import (
 	"github.com/clusterctl/clusterctl/internal/cloud"
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/scheduler"
-	"github.com/clusterctl/clusterctl/internal/scheduler/sge"
 	"github.com/clusterctl/clusterctl/internal/setup"
 )
 
@@ -25,6 +24,10 @@ type Balanced struct {
 	pool     *remote.Pool
 	// cluster is the cluster as Balanced found it, whose group decides membership.
 	cluster cloud.Cluster
+	sched   scheduler.Scheduler
+	// DrainTimeout bounds how long a removal waits for jobs on the nodes it drains; a wait
+	// that times out puts them back in service and the next iteration decides again.
+	DrainTimeout time.Duration
 }
 
 var (
@@ -39,15 +42,22 @@ func (e *Engine) Balanced(ctx context.Context, tag string, so SetupOptions, look
 	if err != nil {
 		return nil, Record{}, err
 	}
+	sched, err := acc.Record.NewScheduler()
+	if err != nil {
+		return nil, Record{}, err
+	}
+	if sched == nil {
+		return nil, Record{}, fmt.Errorf("cluster %s has no scheduler (SCHEDULER = none): there is no queue to balance by", tag)
+	}
 	opts := acc.Options()
 	opts.ReadyTimeout = time.Minute
-	return &Balanced{e: e, tag: tag, so: so, lookback: lookback, pool: remote.NewPool(opts), cluster: acc.Cluster}, acc.Record, nil
+	return &Balanced{e: e, tag: tag, so: so, lookback: lookback, pool: remote.NewPool(opts), cluster: acc.Cluster, sched: sched}, acc.Record, nil
 }
 
 // Close closes the connections to the master.
 func (b *Balanced) Close() error { return b.pool.Close() }
 
-// Stats reads Grid Engine's state on the master (one SSH command).
+// Stats reads the scheduler's state on the master (one SSH command).
 func (b *Balanced) Stats(ctx context.Context) (scheduler.Stats, error) {
 	acc, err := b.e.Access(ctx, b.tag, b.so.KeyFile)
 	if err != nil {
@@ -65,7 +75,11 @@ func (b *Balanced) Stats(ctx context.Context) (scheduler.Stats, error) {
 	if err != nil {
 		return scheduler.Stats{}, err
 	}
-	return sge.Stats(ctx, client, b.e.now().Add(-b.lookback))
+	master := scheduler.ShellFunc(func(ctx context.Context, script string) (string, error) {
+		res, err := client.RunWith(ctx, script, remote.RunOpts{Sudo: true})
+		return res.Stdout, err
+	})
+	return b.sched.Stats(ctx, master, b.e.now().Add(-b.lookback))
 }
 
 // Nodes lists the cluster's machines.
@@ -87,10 +101,11 @@ func (b *Balanced) AddNodes(ctx context.Context, k int, spotBid float64) error {
 	return err
 }
 
-// RemoveNodes removes idle nodes as removenode does: Grid Engine disables their queue
-// instances first, so no job starts on a node that is going away.
+// RemoveNodes removes idle nodes as removenode does: the scheduler drains them first and the
+// removal waits (up to DrainTimeout) until no job runs there, so a job that started since the
+// balancer looked is never killed.
 func (b *Balanced) RemoveNodes(ctx context.Context, aliases []string) error {
-	_, err := b.e.RemoveNodes(ctx, b.tag, RemoveOptions{Aliases: aliases}, b.so)
+	_, err := b.e.RemoveNodes(ctx, b.tag, RemoveOptions{Aliases: aliases, DrainTimeout: b.DrainTimeout}, b.so)
 	return err
 }
 
@@ -144,7 +159,7 @@ func (e *Engine) forgetVanished(ctx context.Context, tag string, aliases []strin
 		gone = append(gone, &setup.Node{Instance: cloud.Instance{Alias: a, State: cloud.StateTerminated}})
 	}
 	s.c.Nodes = append(s.c.Nodes, gone...)
-	if err := setup.RemoveNodes(ctx, s.c, gone, true); err != nil {
+	if err := setup.RemoveNodes(ctx, s.c, gone, scheduler.DrainOptions{Force: true}); err != nil {
 		return fmt.Errorf("forget vanished nodes %v: %w", aliases, err)
 	}
 	return nil

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/scheduler"
 	"github.com/clusterctl/clusterctl/internal/setup"
 	"github.com/clusterctl/clusterctl/internal/ui"
 )
@@ -153,8 +155,12 @@ type RemoveOptions struct {
 	Aliases []string
 	// KeepInstance leaves the instances running, out of the cluster.
 	KeepInstance bool
-	// Force removes nodes even when a plugin's on-remove hook fails.
+	// Force removes nodes at once, ending the jobs still running there, even when a plugin's
+	// on-remove hook fails.
 	Force bool
+	// DrainTimeout bounds the wait for running jobs on the drained nodes (default
+	// scheduler.DefaultDrainTimeout); a wait that times out removes nothing.
+	DrainTimeout time.Duration
 }
 
 // RemoveNodes takes nodes out of the cluster (plugins, scheduler, hosts, known hosts and
@@ -185,7 +191,7 @@ func (e *Engine) RemoveNodes(ctx context.Context, tag string, o RemoveOptions, s
 			s.c.Nodes = append(s.c.Nodes, goneNodes[len(goneNodes)-1])
 		}
 	}
-	if err := setup.RemoveNodes(ctx, s.c, goneNodes, o.Force); err != nil {
+	if err := setup.RemoveNodes(ctx, s.c, goneNodes, scheduler.DrainOptions{Force: o.Force, Timeout: o.DrainTimeout}); err != nil {
 		return nil, err
 	}
 	aliases := make([]string, len(gone))

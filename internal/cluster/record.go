@@ -7,6 +7,8 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
 	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/scheduler"
+	"github.com/clusterctl/clusterctl/internal/scheduler/registry"
 )
 
 // recordVersion is bumped when Record changes incompatibly.
@@ -39,6 +41,7 @@ type Record struct {
 	ForceSpotMaster bool                  `json:"force_spot_master,omitempty"`
 	DNSPrefix       bool                  `json:"dns_prefix,omitempty"`
 	DisableQueue    bool                  `json:"disable_queue,omitempty"`
+	Scheduler       string                `json:"scheduler,omitempty"`
 	RootVolumeSize  int                   `json:"root_volume_size,omitempty"`
 	IAMProfile      string                `json:"iam_profile,omitempty"`
 	SSHCIDR         []string              `json:"ssh_cidr,omitempty"`
@@ -90,7 +93,7 @@ func NewRecord(t *config.Template, provider string, sshCIDR []string, now time.T
 		KeyName: t.KeyName, MasterImage: t.MasterImage(), MasterType: t.MasterType(), NodeImage: t.NodeImageID,
 		NodeTypes: t.NodeInstanceType, Zone: t.AvailabilityZone, SubnetID: t.SubnetID, PublicIPs: t.PublicIPs,
 		SpotBid: t.SpotBid, ForceSpotMaster: t.ForceSpotMaster, DNSPrefix: t.DNSPrefix, DisableQueue: t.DisableQueue,
-		RootVolumeSize: t.RootVolumeSize, IAMProfile: t.IAMProfile, SSHCIDR: sshCIDR,
+		RootVolumeSize: t.RootVolumeSize, IAMProfile: t.IAMProfile, SSHCIDR: sshCIDR, Scheduler: t.Scheduler,
 	}
 	for _, v := range t.Volumes {
 		rv := RecordVolume{Name: v.Name, ID: v.VolumeID, MountPath: v.MountPath, Device: v.Device, Partition: v.Partition}
@@ -130,6 +133,31 @@ func sshRules(cidrs []string) []cloud.Rule {
 		out = append(out, cloud.Rule{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDR: c})
 	}
 	return out
+}
+
+// SchedulerName is the cluster's scheduler: SCHEDULER as recorded, else what a record made
+// before SCHEDULER existed means (none with DISABLE_QUEUE, else Grid Engine).
+func (r Record) SchedulerName() string {
+	switch {
+	case r.Scheduler != "":
+		return r.Scheduler
+	case r.DisableQueue:
+		return registry.None
+	}
+	return registry.Default
+}
+
+// NewScheduler builds the cluster's scheduler, shaped by its plugin entry when the template
+// lists one; nil for a cluster without a scheduler.
+func (r Record) NewScheduler() (scheduler.Scheduler, error) {
+	name := r.SchedulerName()
+	var params registry.Params
+	for _, rp := range r.Plugins {
+		if rp.Builtin == name {
+			params = registry.Params(rp.Params)
+		}
+	}
+	return registry.New(name, params)
 }
 
 // bootConfig is what an instance launched for this cluster gets at first boot: the login user,

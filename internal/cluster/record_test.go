@@ -36,3 +36,35 @@ func TestRecordCarriesBootScripts(t *testing.T) {
 		t.Errorf("an oversized record: %v", err)
 	}
 }
+
+// TestRecordScheduler: a record names its scheduler; one made before SCHEDULER existed means
+// Grid Engine, or none with DISABLE_QUEUE; the scheduler's own plugin entry shapes it.
+func TestRecordScheduler(t *testing.T) {
+	tests := []struct {
+		name   string
+		rec    Record
+		want   string
+		sched  string
+		noneOK bool
+	}{
+		{name: "old record", rec: Record{}, want: "sge", sched: "Grid Engine"},
+		{name: "old record without queue", rec: Record{DisableQueue: true}, want: "none", noneOK: true},
+		{name: "slurm", rec: Record{Scheduler: "slurm", Plugins: []RecordPlugin{{Name: "sge", Builtin: "sge", Params: map[string]any{}},
+			{Name: "s", Builtin: "slurm", Params: map[string]any{"master_is_compute_node": false}}}}, want: "slurm", sched: "Slurm"},
+		{name: "none", rec: Record{Scheduler: "none"}, want: "none", noneOK: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.rec.SchedulerName(); got != tt.want {
+				t.Errorf("SchedulerName = %q, want %q", got, tt.want)
+			}
+			s, err := tt.rec.NewScheduler()
+			if err != nil || (s == nil) != tt.noneOK || (s != nil && s.Name() != tt.sched) {
+				t.Errorf("NewScheduler = %v, %v", s, err)
+			}
+		})
+	}
+	if _, err := (Record{Scheduler: "pbs"}).NewScheduler(); err == nil {
+		t.Error("a record naming an unknown scheduler built one")
+	}
+}

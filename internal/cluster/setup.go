@@ -7,7 +7,6 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
 	"github.com/clusterctl/clusterctl/internal/remote"
-	"github.com/clusterctl/clusterctl/internal/scheduler/sge"
 	"github.com/clusterctl/clusterctl/internal/setup"
 	"github.com/clusterctl/clusterctl/plugins"
 )
@@ -59,7 +58,7 @@ func (e *Engine) openSession(ctx context.Context, tag string, o SetupOptions) (*
 	pool := remote.NewPool(opts)
 	c := &setup.Cluster{Tag: tag, User: acc.Record.ClusterUser, Shell: acc.Record.ClusterShell,
 		SharedFS: e.Provider.Capabilities().SharedFilesystem, HostKeys: map[string]string{},
-		DisableQueue: acc.Record.DisableQueue, Pool: pool, Concurrency: o.Concurrency, Status: e.Status, Log: e.log(),
+		Pool: pool, Concurrency: o.Concurrency, Status: e.Status, Log: e.log(),
 		Region: e.region(), LocalDir: e.StateDir}
 	if pub, err := AuthorizedKey(acc.KeyFile); err == nil && pub != "" {
 		c.UserKeys = []string{pub}
@@ -79,6 +78,7 @@ func (e *Engine) openSession(ctx context.Context, tag string, o SetupOptions) (*
 		c.Nodes = append(c.Nodes, &setup.Node{Instance: in, Target: t})
 		c.HostKeys[in.Alias] = in.HostKey
 	}
+	e.sizeNodes(ctx, c.Nodes)
 	if err := e.setupVolumes(ctx, acc.Record, c); err != nil {
 		pool.Close()
 		return nil, err
@@ -119,11 +119,46 @@ func (e *Engine) setupVolumes(ctx context.Context, r Record, c *setup.Cluster) e
 	return nil
 }
 
-// configurePlugins builds the scheduler (Grid Engine, shaped by an sge plugin section when the
-// template lists one) and the plugins in config order.
+// sizeNodes gives each node the CPUs and memory of its instance type, when the provider knows
+// them. A provider that cannot tell (an account not allowed DescribeInstanceTypes) leaves them
+// unknown, and the scheduler measures the nodes instead.
+func (e *Engine) sizeNodes(ctx context.Context, nodes []*setup.Node) {
+	d, ok := e.Provider.(cloud.TypeDescriber)
+	if !ok || len(nodes) == 0 {
+		return
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		if n.InstanceType != "" && !seen[n.InstanceType] {
+			seen[n.InstanceType] = true
+			names = append(names, n.InstanceType)
+		}
+	}
+	types, err := d.InstanceTypes(ctx, names)
+	if err != nil {
+		e.log().Warn("instance type sizes unknown; the scheduler measures the nodes", "error", err)
+		return
+	}
+	for _, n := range nodes {
+		if t, ok := types[n.InstanceType]; ok {
+			n.CPUs, n.Memory = t.CPUs, t.Memory
+		}
+	}
+}
+
+// configurePlugins builds the scheduler (the record's SCHEDULER, shaped by its plugin entry
+// when the template lists one) and the plugins in config order.
 func configurePlugins(r Record, secrets map[string]map[string]any, c *setup.Cluster) error {
-	sched := sge.New(sge.Settings{MasterIsExecHost: true})
+	sched, err := r.NewScheduler()
+	if err != nil {
+		return err
+	}
+	c.Scheduler = sched
 	for _, rp := range r.Plugins {
+		if plugins.IsScheduler(rp.Builtin) {
+			continue
+		}
 		params := plugins.Params{}
 		for k, v := range rp.Params {
 			params[k] = v
@@ -131,17 +166,12 @@ func configurePlugins(r Record, secrets map[string]map[string]any, c *setup.Clus
 		for k, v := range secrets[rp.Name] {
 			params[k] = v
 		}
-		if plugins.IsScheduler(rp.Builtin) {
-			sched = sge.New(sge.Settings{MasterIsExecHost: params.Bool("master_is_exec_host", true), SlotsPerHost: params.Int("slots_per_host", 0)})
-			continue
-		}
 		p, err := plugins.New(rp.Name, rp.Builtin, params)
 		if err != nil {
 			return fmt.Errorf("plugin %s: %w", rp.Name, err)
 		}
 		c.Plugins = append(c.Plugins, p)
 	}
-	c.Scheduler = sched
 	return nil
 }
 
@@ -167,7 +197,7 @@ func (e *Engine) RunPlugin(ctx context.Context, tag, name string, o SetupOptions
 			continue
 		}
 		if plugins.IsScheduler(rp.Builtin) {
-			return s.c.Scheduler.Run(ctx, s.c)
+			return setup.SetupScheduler(ctx, s.c)
 		}
 		p := s.c.Plugins[pluginIndex(s.acc.Record, i)]
 		return s.c.Step(ctx, "plugin "+p.Name(), func(ctx context.Context) error { return p.Run(ctx, s.c) })

@@ -156,7 +156,7 @@ func (l *loader) plugin(rs *rawSection) *Plugin {
 		l.problem(p)
 		return nil
 	}
-	p := &Plugin{Name: rs.Name, SetupClass: class, Builtin: spec.Name, Params: map[string]any{}, Pos: rs.Pos}
+	p := &Plugin{Name: rs.Name, SetupClass: class, Builtin: spec.Name, Params: map[string]any{}, Set: map[string]Pos{}, Pos: rs.Pos}
 	params := &rawSection{Kind: KindPlugin, Name: rs.Name, Header: rs.Header, Pos: rs.Pos, Keys: map[string]rawValue{}}
 	for _, k := range rs.Order {
 		if k != "setup_class" {
@@ -187,6 +187,7 @@ func (l *loader) plugin(rs *rawSection) *Plugin {
 			continue
 		}
 		p.Params[st.Name] = l.relativeToFile(st, val, v.Pos)
+		p.Set[st.Name] = v.Pos
 	}
 	for _, st := range spec.Params {
 		if _, set := p.Params[st.Name]; set {

@@ -110,6 +110,7 @@ func (l *loader) checkTemplate(c *Config, rs *rawSection, t *Template) {
 	l.dataSnapshots(t, bad)
 	l.checkMounts(t, bad)
 	l.checkUserdataScripts(t, bad)
+	l.checkScheduler(t, label, bad)
 	if t.Provider != "local" {
 		l.checkInstanceTypes(t, where, at)
 		l.checkPlaceholders(t, where, at)
@@ -149,6 +150,38 @@ func (l *loader) checkPlaceholders(t *Template, where func(string) string, at fu
 			l.warn(Problem{Pos: at(key), Section: where(key), Key: key, Placeholder: true,
 				Msg:  fmt.Sprintf("%s is still the example %s", strings.ToUpper(key), v),
 				Hint: "put an image of your region there (`clusterctl listpublic` lists current Debian and Ubuntu images)"})
+		}
+	}
+}
+
+// checkScheduler resolves SCHEDULER against DISABLE_QUEUE and checks that the scheduler entries
+// among the plugins (sge, slurm) set parameters only for the cluster's own scheduler.
+func (l *loader) checkScheduler(t *Template, label string, bad func(key, hint, format string, args ...any)) {
+	src, ok := t.Sources["scheduler"]
+	explicit := ok && src.File != "default"
+	if t.DisableQueue {
+		if explicit && t.Scheduler != "none" {
+			bad("disable_queue", "remove DISABLE_QUEUE, or set SCHEDULER = none", "DISABLE_QUEUE = True contradicts SCHEDULER = %s", t.Scheduler)
+		}
+		t.Scheduler = "none"
+	}
+	if t.Scheduler == "none" || l.catalog == nil {
+		return
+	}
+	for _, p := range t.Plugins {
+		spec, ok := l.catalog.Lookup(p.Builtin)
+		if !ok || spec.Scheduler == "" || spec.Scheduler == t.Scheduler {
+			continue
+		}
+		for _, name := range sortedKeys(p.Set) {
+			hint := fmt.Sprintf("remove it, or set SCHEDULER = %s", spec.Scheduler)
+			for _, other := range l.catalog.Names() {
+				if o, ok := l.catalog.Lookup(other); ok && o.Scheduler == t.Scheduler {
+					hint = fmt.Sprintf("remove it (SCHEDULER = %s takes its settings from a [plugin] section with SETUP_CLASS = %s), or set SCHEDULER = %s", t.Scheduler, o.Name, spec.Scheduler)
+				}
+			}
+			l.problem(Problem{Pos: p.Set[name], Section: "plugin " + p.Name, Key: name, Hint: hint,
+				Msg: fmt.Sprintf("%s applies only when SCHEDULER = %s, but cluster %s has SCHEDULER = %s", strings.ToUpper(name), spec.Scheduler, strings.TrimPrefix(label, "cluster "), t.Scheduler)})
 		}
 	}
 }

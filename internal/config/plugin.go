@@ -13,6 +13,9 @@ type PluginSpec struct {
 	// Check, when set, checks the typed parameters beyond their types (a script plugin's
 	// files exist) and returns problems by parameter name ("" for the section as a whole).
 	Check func(params map[string]any) map[string]string
+	// Scheduler, when set, says the entry configures that scheduler (a SCHEDULER value)
+	// instead of running as a plugin: its parameters apply only to clusters of that scheduler.
+	Scheduler string
 }
 
 // PluginCatalog resolves SETUP_CLASS values to built-in plugins. The plugins package provides

@@ -3,6 +3,9 @@ package config
 // Shells a cluster user may have, as in StarCluster.
 func Shells() []string { return []string{"bash", "zsh", "csh", "ksh", "tcsh"} }
 
+// Schedulers are the values SCHEDULER takes (internal/scheduler/registry sets each up).
+func Schedulers() []string { return []string{"sge", "slurm", "none"} }
+
 func clusterSchema() Schema {
 	return Schema{Kind: KindCluster,
 		Doc: "A cluster template: `clusterctl start -c NAME TAG` launches one cluster from it.",
@@ -48,7 +51,9 @@ func clusterSchema() Schema {
 			{Name: "userdata_scripts", Type: PathList,
 				Doc: "Scripts each instance runs once at first boot, in this order (cloud-init parts). Each must start with an interpreter line such as #!/bin/sh. Compressed, they must fit EC2's 16 KB of user data next to one instance's host key; clusterctl splits a launch into as many requests as the host keys need."},
 			{Name: "disable_queue", Type: Bool, Default: "false",
-				Doc: "Skip the Grid Engine setup."},
+				Doc: "Set up no scheduler (the same as SCHEDULER = none)."},
+			{Name: "scheduler", Type: String, Default: "sge", Choices: Schedulers(), Ours: true,
+				Doc: "The batch scheduler: sge (Grid Engine, StarCluster's), slurm (Slurm with munge), or none. Grid Engine takes its settings from a [plugin] with SETUP_CLASS = sge, Slurm from one with SETUP_CLASS = slurm; a plugin entry of the other scheduler may not set parameters."},
 			{Name: "dns_prefix", Type: Bool, Default: "false",
 				Doc: "Prefix node names with the cluster tag (TAG-master, TAG-node001)."},
 			{Name: "disable_cloudinit", Type: Bool,

@@ -106,6 +106,8 @@ type Plugin struct {
 	// Params are the plugin's parameters, typed by its declaration, defaults filled in.
 	Params map[string]any `ini:"-"`
 	Pos    Pos            `ini:"-"`
+	// Set says where each parameter the section writes (not a default) is.
+	Set map[string]Pos `ini:"-"`
 }
 
 // Template is a [cluster NAME] section after EXTENDS, defaults and overrides.
@@ -137,6 +139,8 @@ type Template struct {
 	RootVolumeSize     int            `ini:"root_volume_size"`
 	IAMProfile         string         `ini:"iam_profile"`
 	LoginUser          string         `ini:"login_user"`
+	// Scheduler is SCHEDULER, "none" when DISABLE_QUEUE is set.
+	Scheduler string `ini:"scheduler"`
 
 	// Resolved references, in the order the template lists them.
 	Key         *Key          `ini:"-"`

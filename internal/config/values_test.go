@@ -53,6 +53,7 @@ var reachShell = map[string]string{
 }
 
 var noShell = map[string]string{
+	"cluster.scheduler":              "a choice among sge, slurm and none",
 	"volume.share":                   "a choice between master and copy",
 	"script.run":                     "a local file, uploaded over SFTP; its name reaches a node only quoted",
 	"script.on_add_node":             "a local file, uploaded over SFTP; its name reaches a node only quoted",

@@ -1,6 +1,3 @@
-// Package scheduler holds what clusterctl knows about a batch scheduler's state, independent of
-// which scheduler it is: the hosts, their slots and load, and the jobs (array tasks counted
-// one by one). Grid Engine (sge/) produces it; the balancer decides from it.
 package scheduler
 
 import (
@@ -37,8 +34,8 @@ const (
 	Held JobState = "held"
 )
 
-// Job is one job, or one task of an array job: StarCluster counted `qsub -t 1-20` as 20 and so
-// does clusterctl.
+// Job is one job, or one task of an array job: StarCluster counted an array of 20 tasks as 20
+// and so does clusterctl.
 type Job struct {
 	ID    string   `json:"id"`
 	Task  string   `json:"task,omitempty"`
@@ -56,7 +53,9 @@ type Job struct {
 	Memory int64 `json:"memory,omitempty"`
 }
 
-// Stats is one snapshot of the scheduler.
+// Stats is one snapshot of a scheduler, whichever it is: the hosts, their slots and load, and
+// the jobs (array tasks counted one by one). Each scheduler produces it; the balancer decides
+// from it.
 type Stats struct {
 	Time  time.Time `json:"time"`
 	Hosts []Host    `json:"hosts"`

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/scheduler"
 	"github.com/clusterctl/clusterctl/internal/ui"
 )
 
@@ -18,6 +19,10 @@ import (
 type Node struct {
 	cloud.Instance
 	Target remote.Target
+	// CPUs and Memory (bytes) are what the node's instance type offers, from the provider; 0
+	// when it cannot tell.
+	CPUs   int
+	Memory int64
 }
 
 // Name is the node's alias, its host name in the cluster.
@@ -61,10 +66,8 @@ type Cluster struct {
 	// HostKeys maps alias to the public host key clusterctl generated, for known_hosts
 	// inside the cluster (no scanning).
 	HostKeys map[string]string
-	// DisableQueue skips the scheduler.
-	DisableQueue bool
-
-	Scheduler Scheduler
+	// Scheduler is the cluster's batch scheduler; nil when it has none (SCHEDULER = none).
+	Scheduler scheduler.Scheduler
 	Plugins   []Plugin
 
 	// Region names where the cluster runs (an EC2 region, or "local"), for files plugins save

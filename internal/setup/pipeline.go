@@ -4,22 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/scheduler"
 )
 
 // Step is one ordered, idempotent piece of setup.
 type Step interface {
 	Name() string
 	Run(ctx context.Context, c *Cluster) error
-}
-
-// Scheduler is a batch scheduler setup can install and keep in step with the nodes. Host
-// changes are batched on the master, so adding hosts costs O(1) master commands.
-type Scheduler interface {
-	Step
-	// AddHosts registers new nodes (exec hosts) with a running scheduler.
-	AddHosts(ctx context.Context, c *Cluster, nodes []*Node) error
-	// RemoveHosts drains nodes and removes them from the scheduler.
-	RemoveHosts(ctx context.Context, c *Cluster, nodes []*Node) error
 }
 
 // Plugin is a compiled-in setup plugin. Hooks run after the built-in setup (Run, OnAddNode),
@@ -54,8 +47,8 @@ func Steps() []Step {
 	return []Step{waitSSH{}, hostnames{}, etcHosts{}, clusterUser{}, scratch{}, volumes{}, dataCopies{}, sharedFS{}, sshTrust{}}
 }
 
-// Run sets up the whole cluster: the built-in steps, the scheduler (unless DISABLE_QUEUE),
-// then every plugin in order.
+// Run sets up the whole cluster: the built-in steps, the scheduler (unless it has none), then
+// every plugin in order.
 func Run(ctx context.Context, c *Cluster) error {
 	if c.Master() == nil {
 		return errNoMaster
@@ -65,10 +58,8 @@ func Run(ctx context.Context, c *Cluster) error {
 			return fmt.Errorf("%s: %w", s.Name(), err)
 		}
 	}
-	if c.Scheduler != nil && !c.DisableQueue {
-		if err := c.Scheduler.Run(ctx, c); err != nil {
-			return fmt.Errorf("%s: %w", c.Scheduler.Name(), err)
-		}
+	if err := SetupScheduler(ctx, c); err != nil {
+		return err
 	}
 	for _, p := range c.Plugins {
 		if err := c.Step(ctx, "plugin "+p.Name(), func(ctx context.Context) error { return p.Run(ctx, c) }); err != nil {
@@ -96,8 +87,8 @@ func AddNodes(ctx context.Context, c *Cluster, added []*Node) error {
 			return err
 		}
 	}
-	if c.Scheduler != nil && !c.DisableQueue {
-		if err := c.Scheduler.AddHosts(ctx, c, added); err != nil {
+	if c.Scheduler != nil {
+		if err := c.Scheduler.AddHosts(ctx, c.SchedulerView(), schedNodes(added)); err != nil {
 			return fmt.Errorf("%s: %w", c.Scheduler.Name(), err)
 		}
 	}
@@ -109,26 +100,62 @@ func AddNodes(ctx context.Context, c *Cluster, added []*Node) error {
 	return nil
 }
 
-// RemoveNodes takes nodes out of a cluster before they go away: plugins' OnRemoveNode in
-// reverse order, the scheduler drains and removes them, then the other nodes forget them
-// (hosts lines, known host keys, NFS exports). With force, plugin failures do not stop it.
-// c.Nodes must still include the nodes being removed.
-func RemoveNodes(ctx context.Context, c *Cluster, gone []*Node, force bool) error {
+// SetupScheduler installs and configures the cluster's scheduler on every node (a no-op for a
+// cluster without one).
+func SetupScheduler(ctx context.Context, c *Cluster) error {
+	if c.Scheduler == nil {
+		return nil
+	}
+	if err := c.Scheduler.Setup(ctx, c.SchedulerView()); err != nil {
+		return fmt.Errorf("%s: %w", c.Scheduler.Name(), err)
+	}
+	return nil
+}
+
+// RemoveNodes takes nodes out of a cluster before they go away: the scheduler drains them and
+// waits until no job runs there (bounded by o.Timeout; a wait that gives up changes nothing),
+// then plugins' OnRemoveNode run in reverse order, the scheduler removes the hosts, and the
+// other nodes forget them (hosts lines, known host keys, NFS exports). With o.Force nothing
+// waits, jobs still running there are ended, and plugin failures do not stop it. c.Nodes must
+// still include the nodes being removed.
+func RemoveNodes(ctx context.Context, c *Cluster, gone []*Node, o scheduler.DrainOptions) error {
 	if len(gone) == 0 {
 		return nil
+	}
+	if c.Scheduler != nil {
+		if err := scheduler.DrainAndWait(ctx, c.Scheduler, c.SchedulerView(), schedNodes(gone), o); err != nil {
+			return err
+		}
 	}
 	var errs []error
 	for i := len(c.Plugins) - 1; i >= 0; i-- {
 		p := c.Plugins[i]
 		err := c.Step(ctx, "plugin "+p.Name()+" on removed nodes", func(ctx context.Context) error { return p.OnRemoveNode(ctx, c, gone) })
-		if err != nil && !force {
+		if err != nil && !o.Force {
 			return fmt.Errorf("plugin %s: %w (use --force to remove anyway)", p.Name(), err)
 		}
 		errs = append(errs, err)
 	}
-	if c.Scheduler != nil && !c.DisableQueue {
-		if err := c.Scheduler.RemoveHosts(ctx, c, gone); err != nil {
-			return fmt.Errorf("%s: %w", c.Scheduler.Name(), err)
+	if c.Scheduler != nil {
+		// A node that is not running can finish nothing: its jobs are ended, whatever force.
+		var alive, dead []*Node
+		for _, n := range gone {
+			if n.State == cloud.StateRunning {
+				alive = append(alive, n)
+			} else {
+				dead = append(dead, n)
+			}
+		}
+		for _, group := range []struct {
+			nodes []*Node
+			force bool
+		}{{dead, true}, {alive, o.Force}} {
+			if len(group.nodes) == 0 {
+				continue
+			}
+			if err := c.Scheduler.RemoveHosts(ctx, c.SchedulerView(), schedNodes(group.nodes), group.force); err != nil {
+				return fmt.Errorf("%s: %w", c.Scheduler.Name(), err)
+			}
 		}
 	}
 	remaining := without(c.Nodes, gone)
@@ -136,7 +163,7 @@ func RemoveNodes(ctx context.Context, c *Cluster, gone []*Node, force bool) erro
 		return err
 	}
 	c.Nodes = remaining
-	if force {
+	if o.Force {
 		return nil
 	}
 	return errors.Join(errs...)

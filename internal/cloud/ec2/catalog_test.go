@@ -39,6 +39,15 @@ func TestCatalog(t *testing.T) {
 				t.Fatalf("moto key pairs after delete: %+v, %v", out, err)
 			}
 		}},
+		{"instance types sized from DescribeInstanceTypes", func(t *testing.T) {
+			got, err := e.p.InstanceTypes(e.ctx, []string{"m5.large", "t3.micro"})
+			if err != nil || got["m5.large"].CPUs != 2 || got["m5.large"].Memory != 8<<30 || got["t3.micro"].Memory != 1<<30 {
+				t.Fatalf("InstanceTypes = %+v, %v", got, err)
+			}
+			if _, err := e.p.InstanceTypes(e.ctx, []string{"m5.large", "z9.huge"}); err == nil || !strings.Contains(err.Error(), "z9.huge") {
+				t.Fatalf("an unknown type: %v", err)
+			}
+		}},
 		{"regions and zones", func(t *testing.T) {
 			regions, err := e.p.Regions(e.ctx)
 			if err != nil || len(regions) < 10 {

@@ -45,7 +45,7 @@ func bootOnce(b *testing.B, p *Provider, n int) time.Duration {
 	}
 	b.StartTimer()
 	start := time.Now()
-	insts, err := p.Launch(ctx, cloud.LaunchRequest{Tag: tag, Role: cloud.RoleNode, Aliases: aliases, InstanceType: "local", ImageID: testImage})
+	insts, err := p.Launch(ctx, cloud.LaunchRequest{Tag: tag, Role: cloud.RoleNode, Aliases: aliases, InstanceType: "small", ImageID: testImage})
 	var ids []string
 	for _, in := range insts {
 		ids = append(ids, in.ID)

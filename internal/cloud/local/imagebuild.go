@@ -50,14 +50,28 @@ func (p *Provider) buildSteps(def ImageDef, root string, log io.Writer) []buildS
 
 // inRoot runs a shell script inside root with systemd-nspawn, not chroot: nspawn provides /proc,
 // /dev and /sys and tears them down again, and shares the host's network so apt reaches the
-// mirror. The machine name is random so parallel builds (other images) do not collide.
+// mirror. The machine name is random so parallel builds (other images) do not collide, and it
+// runs in a cgroup of its own, as instances do (see cgroup.go): in the shared /payload, a
+// container booting at the same time removed it under the build.
 func (p *Provider) inRoot(ctx context.Context, root, script string, log io.Writer) error {
 	fmt.Fprintf(log, "--- script run inside the image root:\n%s---\n", script)
-	_, err := p.run(ctx, command{name: "systemd-nspawn", log: log, stdin: strings.NewReader(script), args: []string{
-		"--quiet", "-D", root, "-M", newID("ccbuild-"), "--pipe",
+	machine := newID("ccbuild-")
+	procs, err := containerCgroups(machine, cgroupLimits{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := removeContainerCgroups(machine); err != nil {
+			p.log.Warn("image build: remove cgroup", "error", err)
+		}
+	}()
+	args := []string{
+		"--quiet", "-D", root, "-M", machine, "--pipe",
 		"--register=no", "--keep-unit", "--link-journal=no", "--settings=no",
 		"-E", "DEBIAN_FRONTEND=noninteractive", "-E", "LC_ALL=C",
-		"--", "/bin/sh", "-s"}})
+		"--", "/bin/sh", "-s"}
+	name, wrapped := cgroupWrapper(procs, "systemd-nspawn", args)
+	_, err = p.run(ctx, command{name: name, log: log, stdin: strings.NewReader(script), args: wrapped})
 	return err
 }
 
@@ -94,6 +108,9 @@ func configureScript(def ImageDef) string {
 		fmt.Fprintf(&b, "systemctl mask %s\n", shellWords(def.Mask))
 	}
 	b.WriteString("rm -f /etc/ssh/ssh_host_*\n")
+	if len(def.Remove) > 0 {
+		fmt.Fprintf(&b, "rm -f %s\n", shellWords(def.Remove))
+	}
 	b.WriteString("rm -f /usr/sbin/policy-rc.d\n")
 	b.WriteString("apt-get clean\nrm -rf /var/lib/apt/lists/*\n")
 	b.WriteString(": > /etc/machine-id\n")

@@ -38,15 +38,21 @@ type ImageDef struct {
 	Enable  []string `json:"enable"`
 	Disable []string `json:"disable"`
 	Mask    []string `json:"mask"`
+	// Remove are files the packages create that each cluster must have its own of (munge's
+	// key), removed from the image.
+	Remove []string `json:"remove,omitempty"`
 }
 
 // imageDefs returns the images the local provider can build. debian-12 carries what the
-// StarCluster use cases need (Grid Engine, IPython parallel, Xvfb for render farms), so setup
-// installs nothing over a network the containers do not have.
+// StarCluster use cases need (both schedulers clusterctl sets up, Grid Engine and Slurm with
+// munge, IPython parallel, Xvfb for render farms), so setup installs nothing over a network the
+// containers do not have.
 //
 //   - gridengine: its debconf "configure a cluster" answer is no, so the image holds no cell;
 //     setup runs init_cluster itself with the right master host name. Its services are
 //     disabled: an unconfigured node starts none, and setup enables what it configures.
+//   - slurmctld, slurmd and munge are disabled likewise, and the munge key the package
+//     generates is removed: setup writes a key of the cluster's own.
 //   - exim4 (pulled in as gridengine's MTA) is disabled: it stalls boot resolving the host name
 //     with no DNS, and no node needs to deliver mail.
 //   - run-rpc_pipefs.mount is masked: nfs-common wants it, the host kernel has no sunrpc, and
@@ -63,11 +69,13 @@ func imageDefs() []ImageDef {
 			"ca-certificates", "procps"},
 		Debconf: []string{"gridengine-common shared/gridengineconfig boolean false"},
 		Packages: []string{"gridengine-master", "gridengine-exec", "gridengine-client", "nfs-common",
+			"slurmctld", "slurmd", "slurm-client", "munge",
 			"python3", "python3-pip", "python3-ipyparallel", "tmux", "xvfb", "less"},
 		LoginUser: defaultLoginUser,
 		Enable:    []string{"systemd-networkd", "ssh"},
-		Disable:   []string{"gridengine-master", "gridengine-exec", "exim4"},
+		Disable:   []string{"gridengine-master", "gridengine-exec", "slurmctld", "slurmd", "munge", "exim4"},
 		Mask:      []string{"run-rpc_pipefs.mount"},
+		Remove:    []string{"/etc/munge/munge.key"},
 	}}
 }
 

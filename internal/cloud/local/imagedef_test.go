@@ -62,7 +62,8 @@ func TestBuildScripts(t *testing.T) {
 		"'admin ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/admin",
 		"chmod 0440 /etc/sudoers.d/admin",
 		"systemctl enable systemd-networkd ssh",
-		"systemctl disable gridengine-master gridengine-exec exim4",
+		"systemctl disable gridengine-master gridengine-exec slurmctld slurmd munge exim4",
+		"rm -f /etc/munge/munge.key", // each cluster makes its own
 		"rm -f /etc/ssh/ssh_host_*",
 		"rm -f /usr/sbin/policy-rc.d",
 		": > /etc/machine-id",

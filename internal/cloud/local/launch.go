@@ -35,6 +35,9 @@ func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud
 	if err != nil {
 		return nil, fmt.Errorf("launch into cluster %s: %w", req.Tag, err)
 	}
+	if err := checkType(req.InstanceType); err != nil {
+		return nil, fmt.Errorf("launch into cluster %s: %w", req.Tag, err)
+	}
 	if err := p.EnsureImage(ctx, def.Name); err != nil {
 		return nil, fmt.Errorf("launch into cluster %s: %w", req.Tag, err)
 	}

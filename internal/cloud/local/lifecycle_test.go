@@ -104,6 +104,26 @@ func TestClusterLifecycle(t *testing.T) {
 				if len(parts) == 3 && (parts[1] == "name=systemd" || parts[1] == "") && !strings.HasPrefix(parts[2], want) {
 					t.Errorf("%s: init in cgroup %q, want under %s", in.Alias, line, want)
 				}
+				// The memory and cpu controllers hold it in its own cgroup too, whose limits
+				// are its instance type's (local.small: 1 CPU, 1 GiB).
+				if len(parts) == 3 && (parts[1] == "memory" || strings.Contains(","+parts[1]+",", ",cpu,")) &&
+					parts[2] != "/"+cgroupParent+"/"+machine {
+					t.Errorf("%s: init in cgroup %q, want %s", in.Alias, line, "/"+cgroupParent+"/"+machine)
+				}
+			}
+			mounts, err := readCgroupMounts()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for file, want := range map[string]string{"memory.limit_in_bytes": "1073741824", "cpu.cfs_quota_us": "100000"} {
+				root := mounts.v1[strings.SplitN(file, ".", 2)[0]]
+				if root == "" {
+					t.Fatalf("no v1 hierarchy for %s on this machine: %+v", file, mounts)
+				}
+				got, err := os.ReadFile(filepath.Join(root, cgroupParent, machine, file))
+				if err != nil || strings.TrimSpace(string(got)) != want {
+					t.Errorf("%s: %s = %q (%v), want %s", in.Alias, file, got, err, want)
+				}
 			}
 		}
 	})
@@ -264,8 +284,8 @@ func assertNothingLeft(t *testing.T, p *Provider, tag, bridge string, ids []stri
 		if orphans := containerProcesses(containerUUID(id)); len(orphans) > 0 {
 			t.Errorf("container of %s still runs: %v", id, orphans)
 		}
-		roots, _ := processHierarchies()
-		for _, root := range roots {
+		mounts, _ := readCgroupMounts()
+		for _, root := range mounts.roots() {
 			if _, err := os.Stat(filepath.Join(root, cgroupParent, machineName(id))); !os.IsNotExist(err) {
 				t.Errorf("cgroup of %s left in %s: %v", id, root, err)
 			}

@@ -65,7 +65,13 @@ func (p *Provider) spawn(rec instanceRecord, args []string) (int, error) {
 	if err := removeContainerCgroups(machine); err != nil { // a previous boot's, if it died
 		return 0, fmt.Errorf("boot %s: %w", rec.ID, err)
 	}
-	procs, err := containerCgroups(machine)
+	var lim cgroupLimits
+	if t, err := lookupType(rec.InstanceType); err == nil {
+		lim = cgroupLimits{cpus: t.cpus, memory: t.memory}
+	} else {
+		p.log.Warn("instance runs without CPU and memory limits", "instance", rec.ID, "error", err)
+	}
+	procs, err := containerCgroups(machine, lim)
 	if err != nil {
 		return 0, fmt.Errorf("boot %s: %w", rec.ID, err)
 	}

@@ -39,7 +39,7 @@ func requireTools(names ...string) error {
 }
 
 // Preflight checks a launch plan before anything is created and reports every problem at once:
-// root, the host tools, image names, capacity of a cluster's subnet, and volumes (they must
+// root, the host tools, image names, instance types, capacity of a cluster's subnet, and volumes (they must
 // exist and not be in use by another cluster). A missing image is not a problem: the launch
 // builds it.
 func (p *Provider) Preflight(ctx context.Context, plan cloud.Plan) error {
@@ -55,11 +55,15 @@ func (p *Provider) Preflight(ctx context.Context, plan cloud.Plan) error {
 			errs = append(errs, err)
 		}
 	}
-	total, badImages := 0, map[string]bool{}
+	total, badImages, badTypes := 0, map[string]bool{}, map[string]bool{}
 	for _, req := range plan.Requests {
 		total += len(req.Aliases)
 		if _, err := lookupImage(req.ImageID); err != nil && !badImages[req.ImageID] {
 			badImages[req.ImageID] = true
+			errs = append(errs, fmt.Errorf("%s: %w", req.Role, err))
+		}
+		if err := checkType(req.InstanceType); err != nil && !badTypes[req.InstanceType] {
+			badTypes[req.InstanceType] = true
 			errs = append(errs, fmt.Errorf("%s: %w", req.Role, err))
 		}
 		for _, a := range req.Aliases {

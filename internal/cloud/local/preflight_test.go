@@ -24,8 +24,8 @@ func TestPreflightReportsEveryProblem(t *testing.T) {
 	plan := cloud.Plan{
 		Tag: "demo",
 		Requests: []cloud.LaunchRequest{
-			{Role: cloud.RoleMaster, Aliases: []string{"master"}, ImageID: "ami-0abc"},
-			{Role: cloud.RoleNode, Aliases: many, ImageID: "debian-12",
+			{Role: cloud.RoleMaster, Aliases: []string{"master"}, ImageID: "ami-0abc", InstanceType: "huge"},
+			{Role: cloud.RoleNode, Aliases: many, ImageID: "debian-12", InstanceType: "small",
 				Boot: cloud.BootConfig{HostKeys: map[string][]byte{"": []byte("garbage")}}},
 		},
 		VolumeIDs: []string{vol.ID, "vol-00000000dead"},
@@ -37,6 +37,7 @@ func TestPreflightReportsEveryProblem(t *testing.T) {
 	msg := err.Error()
 	want := []string{
 		`unknown image "ami-0abc"`, "debian-12", // names what exists
+		`unknown instance type "huge": the local provider has small, medium, large`,
 		"do not fit a cluster's /24",
 		"vol-00000000dead",
 		"host key",
@@ -56,7 +57,7 @@ func TestPreflightReportsEveryProblem(t *testing.T) {
 		t.Errorf("a missing volume should match cloud.ErrNotFound: %v", err)
 	}
 
-	ok := cloud.Plan{Tag: "demo", Requests: []cloud.LaunchRequest{{Role: cloud.RoleMaster, Aliases: []string{"master"}, ImageID: "debian-12"}},
+	ok := cloud.Plan{Tag: "demo", Requests: []cloud.LaunchRequest{{Role: cloud.RoleMaster, Aliases: []string{"master"}, ImageID: "debian-12", InstanceType: "m5.large"}},
 		VolumeIDs: []string{vol.ID}}
 	err = p.Preflight(ctx, ok)
 	if os.Geteuid() == 0 && requireTools("systemd-nspawn", "debootstrap", "ip") == nil {

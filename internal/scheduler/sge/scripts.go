@@ -48,7 +48,7 @@ for d in /var/spool/gridengine /var/spool/gridengine/qmaster; do mkdir -p "$d"; 
 fresh=
 if [ ! -f /var/spool/gridengine/spooldb/sge ]; then
   fresh=yes
-  systemctl stop gridengine-master 2>/dev/null || true
+  systemctl stop gridengine-master
   rm -f /var/spool/gridengine/spooldb/__db.*
   chown -R sgeadmin:sgeadmin $SGE_ROOT/$SGE_CELL
   log=$(mktemp)
@@ -56,7 +56,7 @@ if [ ! -f /var/spool/gridengine/spooldb/sge ]; then
   rm -f "$log"
 fi
 runuser -u sgeadmin -- sh -c 'printf "%%s\n" "$1" > "$2"' sh %[2]s "$SGE_ROOT/$SGE_CELL/common/act_qmaster"
-systemctl enable gridengine-master >/dev/null 2>&1 || true
+systemctl enable --quiet gridengine-master
 # A running qmaster is left alone (a rerun must not disturb jobs); a fresh cell starts it. The
 # daemon itself is checked: the LSB unit stays "active" after sge_qmaster died at boot.
 if [ -n "$fresh" ] || ! pgrep -x sge_qmaster >/dev/null || ! qconf -sh >/dev/null 2>&1; then
@@ -72,7 +72,7 @@ echo "sge_qmaster did not answer within 120 s; see /var/spool/gridengine/qmaster
 
 // execdScript enables the execution daemon and starts it unless it runs already.
 const execdScript = `set -e
-systemctl enable gridengine-exec >/dev/null 2>&1 || true
+systemctl enable --quiet gridengine-exec
 pgrep -x sge_execd >/dev/null || systemctl restart gridengine-exec 2>/dev/null || /etc/init.d/gridengine-exec restart`
 
 // masterConfig is one run of configuration on the master for a set of exec hosts.
@@ -102,7 +102,8 @@ obj() { if qconf -s$1 "$2" >/dev/null 2>&1; then qconf -M$1 "$3" >/dev/null; els
 	all := append(append([]string{}, hosts...), m.Submit...)
 	all = uniq(all)
 	if len(all) > 0 {
-		fmt.Fprintf(&b, "qconf -ah %s >/dev/null 2>&1 || true\nqconf -as %s >/dev/null 2>&1 || true\n", strings.Join(all, ","), strings.Join(all, ","))
+		// Adding a host that is on the list already succeeds (with a message).
+		fmt.Fprintf(&b, "qconf -ah %s >/dev/null\nqconf -as %s >/dev/null\n", strings.Join(all, ","), strings.Join(all, ","))
 	}
 	if m.Full {
 		b.WriteString(`qconf -sc > $t/complex
@@ -113,7 +114,7 @@ grep -q '^mem_requested ' $t/complex || { echo 'mem_requested mem_req MEMORY <= 
 qconf -Msconf $t/sconf >/dev/null
 `)
 		if m.MinUID > 0 && m.MinUID < 1000 {
-			fmt.Fprintf(&b, "qconf -sconf global | sed -e 's/^min_uid .*/min_uid %d/' -e 's/^min_gid .*/min_gid %d/' > $t/global\nqconf -Mconf $t/global >/dev/null 2>&1 || true\n", m.MinUID, m.MinGID)
+			fmt.Fprintf(&b, "qconf -sconf global | sed -e 's/^min_uid .*/min_uid %d/' -e 's/^min_gid .*/min_gid %d/' > $t/global\nqconf -Mconf $t/global >/dev/null\n", m.MinUID, m.MinGID)
 		}
 		for _, pe := range parallelEnvironments() {
 			fmt.Fprintf(&b, "cat > $t/pe <<'EOF'\n%sEOF\nobj p %s $t/pe\n", pe.file(), pe.name)
@@ -125,7 +126,7 @@ qconf -Msconf $t/sconf >/dev/null
 	if m.Full || len(hosts) > 0 {
 		b.WriteString(`qconf -shgrp @allhosts > $t/hg 2>/dev/null || printf 'group_name @allhosts\nhostlist NONE\n' > $t/hg
 `)
-		fmt.Fprintf(&b, "cur=$(awk '$1 == \"hostlist\" { $1 = \"\"; print }' $t/hg | tr -d '\\\\' | tr ' ' '\\n' | grep -v -e '^$' -e '^NONE$' || true)\n")
+		fmt.Fprintf(&b, "cur=$(awk '$1 == \"hostlist\" { $1 = \"\"; print }' $t/hg | tr -d '\\\\' | tr ' ' '\\n' | awk 'NF && $0 != \"NONE\"')\n")
 		fmt.Fprintf(&b, "new=$(printf '%%s\\n' $cur %s | sort -u | tr '\\n' ' ')\n", strings.Join(hosts, " "))
 		b.WriteString(`[ -n "$new" ] || new=NONE
 printf 'group_name @allhosts\nhostlist %s\n' "$new" > $t/hg
@@ -145,23 +146,28 @@ qconf -rattr queue load_thresholds NONE all.q >/dev/null
 	}
 	for _, h := range m.Exec {
 		// Only a missing or different slot count is changed, so a rerun changes nothing.
-		fmt.Fprintf(&b, "case \"$q\" in *'[%[1]s=%[2]d]'*) ;; *) qconf -purge queue slots all.q@%[1]s >/dev/null 2>&1 || true; qconf -aattr queue slots '[%[1]s=%[2]d]' all.q >/dev/null ;; esac\n", h.Name, h.Slots)
+		// Purging a slot count the host does not have succeeds (with a message).
+		fmt.Fprintf(&b, "case \"$q\" in *'[%[1]s=%[2]d]'*) ;; *) qconf -purge queue slots all.q@%[1]s >/dev/null; qconf -aattr queue slots '[%[1]s=%[2]d]' all.q >/dev/null ;; esac\n", h.Name, h.Slots)
 	}
 	if len(hosts) > 0 {
-		fmt.Fprintf(&b, "qmod -e %s >/dev/null 2>&1 || true\n", queueInstances(hosts))
+		fmt.Fprintf(&b, "qmod -e %s >/dev/null\n", queueInstances(hosts))
 	}
 	return b.String()
 }
 
 // removeScript disables, then removes hosts from the queue, @allhosts and the host lists. Every
 // command is checked: a host is removed from a list only when it is on it (so a rerun after a
-// partial removal converges), and a removal Grid Engine refuses (say, an exec host that still
-// runs jobs) fails the script with Grid Engine's own message.
+// partial removal converges), and a removal Grid Engine refuses fails the script with Grid
+// Engine's own message. Before any change it checks that no host still has a slot in use: a
+// job that started after the drain was seen idle stops the removal instead of being killed.
 func removeScript(hosts []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "set -e\n%s\n", envLine)
 	b.WriteString(`# qmaster must answer, so that the lists below are the truth and not an error
 qstat -u '*' >/dev/null
+`)
+	fmt.Fprintf(&b, "busy=$(%s)\n", busyHostsCommand(hosts))
+	b.WriteString(`if [ -n "$busy" ]; then echo "Grid Engine still runs jobs on:" $busy >&2; exit 1; fi
 # on LIST NAME: is NAME a line of LIST (the output of qconf -s...)
 on() { printf '%s\n' "$1" | grep -qx "$2"; }
 # list OPTION: a qconf host list, empty when qconf reports there is none
@@ -181,6 +187,51 @@ if on "$submits" %[1]s; then qconf -ds %[1]s >/dev/null; fi
 if on "$admins" %[1]s; then qconf -dh %[1]s >/dev/null; fi
 `, h)
 	}
+	return b.String()
+}
+
+// busyHostsCommand prints the hosts among hosts that have a slot of all.q in use, from
+// `qhost -q` (a host line, then a line per queue with "reserved/used/total" slots).
+func busyHostsCommand(hosts []string) string {
+	return fmt.Sprintf(`qhost -q -h %s | awk '$1 == "all.q" { split($3, s, "/"); if (s[2] > 0) print host; next } NF >= 8 { host = $1 }'`, strings.Join(hosts, ","))
+}
+
+// queueStateScript disables (-d) or enables (-e) the hosts' queue instances, those that
+// exist: a host already out of @allhosts has none.
+func queueStateScript(op string, hosts []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "set -e\n%s\nallhosts=$(qconf -shgrp_resolved @allhosts | tr ' ' '\\n')\n", envLine)
+	for _, h := range hosts {
+		fmt.Fprintf(&b, "if printf '%%s\\n' \"$allhosts\" | grep -qx %[1]s; then qmod %[2]s all.q@%[1]s >/dev/null; fi\n", h, op)
+	}
+	return b.String()
+}
+
+// runningScript prints qhost's XML for the hosts, whose all.q slots_used Running reads.
+func runningScript(hosts []string) string {
+	return fmt.Sprintf("set -e\n%s\nqhost -q -xml -h %s", envLine, strings.Join(hosts, ","))
+}
+
+// killScript deletes (qdel -f) every job task running on the hosts, for a forced removal, and
+// waits until their slots are free.
+func killScript(hosts []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "set -e\n%s\n", envLine)
+	for _, h := range hosts {
+		// With -g t every task has a line: job-ID prior name user state date time queue
+		// master [ja-task-ID].
+		fmt.Fprintf(&b, `qstat -u '*' -s rs -g t -q all.q@%s 2>/dev/null | awk 'NR > 2 { if (NF >= 10) print $1, "-t", $10; else print $1 }' | sort -u |
+while read -r job rest; do qdel -f "$job" $rest >/dev/null; done
+`, h)
+	}
+	fmt.Fprintf(&b, `for i in $(seq 60); do
+  busy=$(%s)
+  [ -z "$busy" ] && exit 0
+  sleep 1
+done
+echo "jobs deleted with qdel -f still hold slots on:" $busy >&2
+exit 1
+`, busyHostsCommand(hosts))
 	return b.String()
 }
 

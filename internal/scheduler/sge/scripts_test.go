@@ -6,16 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clusterctl/clusterctl/internal/cloud"
-	"github.com/clusterctl/clusterctl/internal/setup"
+	"github.com/clusterctl/clusterctl/internal/scheduler"
 )
 
 func TestExecHosts(t *testing.T) {
-	nodes := []*setup.Node{{Instance: cloud.Instance{Alias: "master", Role: cloud.RoleMaster}}, {Instance: cloud.Instance{Alias: "node001", Role: cloud.RoleNode}}}
-	if got := nodeNames(New(Settings{MasterIsExecHost: true}).execHosts(nodes)); strings.Join(got, ",") != "master,node001" {
+	nodes := []scheduler.Node{{Name: "master", Master: true}, {Name: "node001"}}
+	if got := scheduler.Names(New(Settings{MasterIsExecHost: true}).execHosts(nodes)); strings.Join(got, ",") != "master,node001" {
 		t.Errorf("master as exec host: %v", got)
 	}
-	if got := nodeNames(New(Settings{MasterIsExecHost: false}).execHosts(nodes)); strings.Join(got, ",") != "node001" {
+	if got := scheduler.Names(New(Settings{MasterIsExecHost: false}).execHosts(nodes)); strings.Join(got, ",") != "node001" {
 		t.Errorf("master_is_exec_host = false must keep the master out of the queue: %v", got)
 	}
 }
@@ -58,8 +57,11 @@ func TestMasterConfigScript(t *testing.T) {
 	if strings.LastIndex(rm, "qmod -d") > strings.Index(rm, "qconf -dattr") {
 		t.Error("hosts must be disabled before they are removed")
 	}
-	if strings.Contains(rm, "|| true") {
-		t.Errorf("a removal step hides its failure:\n%s", rm)
+	for name, script := range map[string]string{"remove": rm, "setup": full, "add": add, "qmaster": qmasterScript("master"), "execd": execdScript,
+		"stats": StatsScript(time.Now()), "kill": killScript([]string{"node001"}), "drain": queueStateScript("-d", []string{"node001"})} {
+		if strings.Contains(script, "|| true") {
+			t.Errorf("the %s script hides a failure behind || true:\n%s", name, script)
+		}
 	}
 }
 

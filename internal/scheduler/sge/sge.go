@@ -1,9 +1,9 @@
 // Package sge sets up and tracks Grid Engine from the distribution's gridengine packages:
 // qmaster on the master, execd on every exec host, @allhosts, all.q over it with /bin/bash,
 // the parallel environments orte ($fill_up) and smp ($pe_slots), and the mem_requested
-// consumable with each exec host's memory as its capacity. Changes on the master are one
-// script per operation whatever the number of hosts, so adding hosts costs O(1) master
-// commands.
+// consumable with each exec host's memory (from its instance type) as its capacity. Changes on
+// the master are one script per operation whatever the number of hosts, so adding hosts costs
+// O(1) master commands.
 package sge
 
 import (
@@ -12,8 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
-	"github.com/clusterctl/clusterctl/internal/setup"
+	"github.com/clusterctl/clusterctl/internal/scheduler"
 )
 
 // Settings are the sge plugin's parameters.
@@ -31,10 +32,15 @@ type SGE struct{ s Settings }
 // New returns Grid Engine with these settings.
 func New(s Settings) *SGE { return &SGE{s: s} }
 
-var _ setup.Scheduler = (*SGE)(nil)
+var _ scheduler.Scheduler = (*SGE)(nil)
 
 // Name is how status lines name it.
 func (g *SGE) Name() string { return "Grid Engine" }
+
+// Commands are Grid Engine's user commands.
+func (g *SGE) Commands() scheduler.Commands {
+	return scheduler.Commands{Submit: "qsub", Queue: `qstat -u "*"`, Hosts: "qhost", Cancel: "qdel"}
+}
 
 // Root and cell of Debian's and Ubuntu's gridengine packages.
 const (
@@ -44,65 +50,67 @@ const (
 )
 
 // execHosts are the nodes that run jobs.
-func (g *SGE) execHosts(nodes []*setup.Node) []*setup.Node {
-	var out []*setup.Node
-	for _, n := range nodes {
-		if !n.IsMaster() || g.s.MasterIsExecHost {
-			out = append(out, n)
-		}
-	}
-	return out
+func (g *SGE) execHosts(nodes []scheduler.Node) []scheduler.Node {
+	return scheduler.JobNodes(nodes, g.s.MasterIsExecHost)
 }
 
-// Run installs Grid Engine on every node and configures the master for all exec hosts.
-func (g *SGE) Run(ctx context.Context, c *setup.Cluster) error {
-	m := c.Master()
-	if err := c.ForEach(ctx, "Grid Engine packages", c.Nodes, func(ctx context.Context, n *setup.Node) error {
-		_, err := c.Sudo(ctx, n, installScript(m.Alias, n.IsMaster()))
-		return err
+// sudo runs a script as root on a node.
+func sudo(ctx context.Context, c scheduler.Cluster, host, script string) error {
+	_, err := c.Shell(host).Run(ctx, script)
+	return err
+}
+
+// Setup installs Grid Engine on every node and configures the master for all exec hosts.
+func (g *SGE) Setup(ctx context.Context, c scheduler.Cluster) error {
+	nodes := c.Nodes()
+	m, ok := scheduler.Master(nodes)
+	if !ok {
+		return fmt.Errorf("the cluster has no running master")
+	}
+	if err := c.ForEach(ctx, "Grid Engine packages", nodes, func(ctx context.Context, n scheduler.Node) error {
+		return sudo(ctx, c, n.Name, installScript(m.Name, n.Master))
 	}); err != nil {
 		return err
 	}
-	if err := c.Step(ctx, "Grid Engine qmaster on "+m.Alias, func(ctx context.Context) error {
-		_, err := c.Sudo(ctx, m, qmasterScript(m.Alias))
-		return err
+	if err := c.Step(ctx, "Grid Engine qmaster on "+m.Name, func(ctx context.Context) error {
+		return sudo(ctx, c, m.Name, qmasterScript(m.Name))
 	}); err != nil {
 		return err
 	}
-	return g.register(ctx, c, g.execHosts(c.Nodes), c.Nodes, true)
+	return g.register(ctx, c, m, g.execHosts(nodes), nodes, true)
 }
 
 // AddHosts registers new nodes: packages and act_qmaster on them, one master script for all of
 // them, then their execds.
-func (g *SGE) AddHosts(ctx context.Context, c *setup.Cluster, nodes []*setup.Node) error {
-	m := c.Master()
-	if err := c.ForEach(ctx, "Grid Engine packages", nodes, func(ctx context.Context, n *setup.Node) error {
-		_, err := c.Sudo(ctx, n, installScript(m.Alias, false))
-		return err
+func (g *SGE) AddHosts(ctx context.Context, c scheduler.Cluster, nodes []scheduler.Node) error {
+	m, ok := scheduler.Master(c.Nodes())
+	if !ok {
+		return fmt.Errorf("the cluster has no running master")
+	}
+	if err := c.ForEach(ctx, "Grid Engine packages", nodes, func(ctx context.Context, n scheduler.Node) error {
+		return sudo(ctx, c, n.Name, installScript(m.Name, false))
 	}); err != nil {
 		return err
 	}
-	return g.register(ctx, c, g.execHosts(nodes), nodes, false)
+	return g.register(ctx, c, m, g.execHosts(nodes), nodes, false)
 }
 
-// register measures the exec hosts (CPUs, memory), configures the master for them in one
-// script, and starts their execds.
-func (g *SGE) register(ctx context.Context, c *setup.Cluster, exec, submit []*setup.Node, full bool) error {
+// register sizes the exec hosts (CPUs, memory), configures the master for them in one script,
+// and starts their execds.
+func (g *SGE) register(ctx context.Context, c scheduler.Cluster, m scheduler.Node, exec, submit []scheduler.Node, full bool) error {
 	facts, err := g.measure(ctx, c, exec)
 	if err != nil {
 		return err
 	}
-	m := c.Master()
-	cfg := masterConfig{Exec: facts, Submit: nodeNames(submit), Full: full, MinUID: c.UID, MinGID: c.GID}
+	u := c.User()
+	cfg := masterConfig{Exec: facts, Submit: scheduler.Names(submit), Full: full, MinUID: u.UID, MinGID: u.GID}
 	if err := c.Step(ctx, fmt.Sprintf("Grid Engine: %d exec hosts with mem_requested", len(exec)), func(ctx context.Context) error {
-		_, err := c.Sudo(ctx, m, cfg.script())
-		return err
+		return sudo(ctx, c, m.Name, cfg.script())
 	}); err != nil {
 		return err
 	}
-	if err := c.ForEach(ctx, "Grid Engine execd", exec, func(ctx context.Context, n *setup.Node) error {
-		_, err := c.Sudo(ctx, n, execdScript)
-		return err
+	if err := c.ForEach(ctx, "Grid Engine execd", exec, func(ctx context.Context, n scheduler.Node) error {
+		return sudo(ctx, c, n.Name, execdScript)
 	}); err != nil {
 		return err
 	}
@@ -110,8 +118,7 @@ func (g *SGE) register(ctx context.Context, c *setup.Cluster, exec, submit []*se
 		return nil
 	}
 	return c.Step(ctx, "Grid Engine: exec hosts reporting", func(ctx context.Context) error {
-		_, err := c.Sudo(ctx, m, waitReportingScript(nodeNames(exec)))
-		return err
+		return sudo(ctx, c, m.Name, waitReportingScript(scheduler.Names(exec)))
 	})
 }
 
@@ -122,62 +129,118 @@ type hostFacts struct {
 	MemoryKB int64
 }
 
-// measure reads each exec host's CPU count and memory.
-func (g *SGE) measure(ctx context.Context, c *setup.Cluster, exec []*setup.Node) ([]hostFacts, error) {
+// measure sizes each exec host from its instance type: its CPUs are its slots and the memory
+// jobs may use (scheduler.JobMemory) its mem_requested capacity. Only a node whose type the
+// provider cannot size is asked for its CPU count and memory.
+func (g *SGE) measure(ctx context.Context, c scheduler.Cluster, exec []scheduler.Node) ([]hostFacts, error) {
 	var mu sync.Mutex
 	facts := make([]hostFacts, 0, len(exec))
-	err := c.ForEach(ctx, "measure exec hosts", exec, func(ctx context.Context, n *setup.Node) error {
-		res, err := c.Sudo(ctx, n, `nproc; awk '/^MemTotal:/ { print $2 }' /proc/meminfo`)
+	add := func(f hostFacts) {
+		if g.s.SlotsPerHost > 0 {
+			f.Slots = g.s.SlotsPerHost
+		}
+		mu.Lock()
+		facts = append(facts, f)
+		mu.Unlock()
+	}
+	var unknown []scheduler.Node
+	for _, n := range exec {
+		if n.CPUs > 0 && n.Memory > 0 {
+			add(hostFacts{Name: n.Name, Slots: n.CPUs, MemoryKB: scheduler.JobMemory(n.Memory) >> 10})
+		} else {
+			unknown = append(unknown, n)
+		}
+	}
+	err := c.ForEach(ctx, "measure exec hosts", unknown, func(ctx context.Context, n scheduler.Node) error {
+		out, err := c.Shell(n.Name).Run(ctx, `nproc; awk '/^MemTotal:/ { print $2 }' /proc/meminfo`)
 		if err != nil {
 			return err
 		}
-		f := strings.Fields(res.Stdout)
+		f := strings.Fields(out)
 		if len(f) != 2 {
-			return fmt.Errorf("unexpected answer %q", res.Stdout)
+			return fmt.Errorf("unexpected answer %q", out)
 		}
 		cpus, err1 := strconv.Atoi(f[0])
 		mem, err2 := strconv.ParseInt(f[1], 10, 64)
 		if err1 != nil || err2 != nil {
-			return fmt.Errorf("unexpected answer %q", res.Stdout)
+			return fmt.Errorf("unexpected answer %q", out)
 		}
-		if g.s.SlotsPerHost > 0 {
-			cpus = g.s.SlotsPerHost
-		}
-		mu.Lock()
-		facts = append(facts, hostFacts{Name: n.Alias, Slots: cpus, MemoryKB: mem})
-		mu.Unlock()
+		add(hostFacts{Name: n.Name, Slots: cpus, MemoryKB: mem})
 		return nil
 	})
 	return facts, err
 }
 
-// RemoveHosts disables the nodes' queue instances (so no job starts there), then removes them
-// from the queue, @allhosts and the host lists in one master script, and stops their execds.
-func (g *SGE) RemoveHosts(ctx context.Context, c *setup.Cluster, nodes []*setup.Node) error {
-	m := c.Master()
-	names := nodeNames(nodes)
+// Drain disables the hosts' queue instances: no job starts there, running jobs go on.
+func (g *SGE) Drain(ctx context.Context, c scheduler.Cluster, hosts []string) error {
+	return g.onMaster(ctx, c, queueStateScript("-d", hosts))
+}
+
+// Resume enables the hosts' queue instances again.
+func (g *SGE) Resume(ctx context.Context, c scheduler.Cluster, hosts []string) error {
+	return g.onMaster(ctx, c, queueStateScript("-e", hosts))
+}
+
+// Running counts the slots in use on each host (a job, an array task, or a parallel task each).
+func (g *SGE) Running(ctx context.Context, c scheduler.Cluster, hosts []string) (map[string]int, error) {
+	m, ok := scheduler.Master(c.Nodes())
+	if !ok {
+		return nil, fmt.Errorf("the cluster has no running master")
+	}
+	out, err := c.Shell(m.Name).Run(ctx, runningScript(hosts))
+	if err != nil {
+		return nil, err
+	}
+	hs, err := parseQhost(out)
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]int{}
+	for _, h := range hs {
+		used[h.Name] = h.UsedSlots
+	}
+	return used, nil
+}
+
+// RemoveHosts removes drained hosts from the queue, @allhosts and the host lists in one master
+// script (which first checks that none of them runs a job, unless force, which deletes their
+// jobs), then stops their execds.
+func (g *SGE) RemoveHosts(ctx context.Context, c scheduler.Cluster, nodes []scheduler.Node, force bool) error {
+	names := scheduler.Names(nodes)
 	if err := c.Step(ctx, fmt.Sprintf("Grid Engine: remove %d hosts", len(names)), func(ctx context.Context) error {
-		_, err := c.Sudo(ctx, m, removeScript(names))
-		return err
+		if force {
+			if err := g.onMaster(ctx, c, killScript(names)); err != nil {
+				return err
+			}
+		}
+		return g.onMaster(ctx, c, removeScript(names))
 	}); err != nil {
 		return err
 	}
-	var alive []*setup.Node
+	var alive []scheduler.Node
 	for _, n := range nodes {
-		if n.State == "running" {
+		if n.Running {
 			alive = append(alive, n)
 		}
 	}
-	return c.ForEach(ctx, "stop Grid Engine execd", alive, func(ctx context.Context, n *setup.Node) error {
-		_, err := c.Sudo(ctx, n, "systemctl stop gridengine-exec")
-		return err
+	return c.ForEach(ctx, "stop Grid Engine execd", alive, func(ctx context.Context, n scheduler.Node) error {
+		return sudo(ctx, c, n.Name, "systemctl stop gridengine-exec")
 	})
 }
 
-func nodeNames(nodes []*setup.Node) []string {
-	out := make([]string, len(nodes))
-	for i, n := range nodes {
-		out[i] = n.Alias
+// Stats runs StatsScript on the master and parses it.
+func (g *SGE) Stats(ctx context.Context, master scheduler.Shell, since time.Time) (scheduler.Stats, error) {
+	out, err := master.Run(ctx, StatsScript(since))
+	if err != nil {
+		return scheduler.Stats{}, fmt.Errorf("read Grid Engine state: %w", err)
 	}
-	return out
+	return ParseStats(out)
+}
+
+func (g *SGE) onMaster(ctx context.Context, c scheduler.Cluster, script string) error {
+	m, ok := scheduler.Master(c.Nodes())
+	if !ok {
+		return fmt.Errorf("the cluster has no running master")
+	}
+	return sudo(ctx, c, m.Name, script)
 }

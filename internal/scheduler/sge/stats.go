@@ -2,88 +2,58 @@ package sge
 
 import (
 	"bufio"
-	"context"
 	"encoding/xml"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/scheduler"
 )
 
 // StatsScript prints everything Stats needs in one SSH round trip on the master: the master's
-// clock and zone (Grid Engine prints local times without a zone), qstat and qhost as XML, and the
-// accounting records since lookback.
+// clock and zone (Grid Engine prints local times without a zone), qstat and qhost as XML (with
+// what is left of each host's mem_requested), and the accounting records since lookback.
 func StatsScript(since time.Time) string {
-	return fmt.Sprintf(`%s
-echo "now $(date +%%s) $(date +%%z)"
+	return fmt.Sprintf(`set -e
+%s
+%s
 echo '--- qstat'
 qstat -u '*' -r -xml
 echo '--- qhost'
-qhost -q -xml
+qhost -q -F mem_requested -xml
 echo '--- qacct'
-TZ=UTC qacct -j -b %s 2>/dev/null || true`, envLine, since.UTC().Format("200601021504"))
-}
-
-// Stats runs StatsScript on the master and parses it.
-func Stats(ctx context.Context, master *remote.Client, since time.Time) (scheduler.Stats, error) {
-	res, err := master.RunWith(ctx, StatsScript(since), remote.RunOpts{})
-	if err != nil {
-		return scheduler.Stats{}, fmt.Errorf("read Grid Engine state: %w", err)
-	}
-	return ParseStats(res.Stdout)
+# The accounting file appears once the first job ended.
+if [ -f $SGE_ROOT/$SGE_CELL/common/accounting ]; then TZ=UTC qacct -j -b %s; fi`, envLine, scheduler.ClockLine, since.UTC().Format("200601021504"))
 }
 
 // ParseStats reads the output of StatsScript.
 func ParseStats(out string) (scheduler.Stats, error) {
-	sections := map[string]string{}
-	var cur string
-	var body strings.Builder
-	var header string
-	for _, line := range strings.SplitAfter(out, "\n") {
-		if name, ok := strings.CutPrefix(strings.TrimSpace(line), "--- "); ok {
-			sections[cur] = body.String()
-			cur = name
-			body.Reset()
-			continue
-		}
-		if cur == "" && strings.HasPrefix(line, "now ") {
-			header = strings.TrimSpace(line)
-			continue
-		}
-		body.WriteString(line)
-	}
-	sections[cur] = body.String()
 	var st scheduler.Stats
-	f := strings.Fields(header)
-	if len(f) != 3 {
-		return st, fmt.Errorf("read Grid Engine state: no clock line in %q", firstLine(out))
-	}
-	epoch, err := strconv.ParseInt(f[1], 10, 64)
+	snap, err := scheduler.ParseSnapshot(out)
 	if err != nil {
-		return st, fmt.Errorf("read Grid Engine state: clock %q: %w", f[1], err)
+		return st, fmt.Errorf("read Grid Engine state: %w", err)
 	}
-	zone, err := time.Parse("-0700", f[2])
-	if err != nil {
-		return st, fmt.Errorf("read Grid Engine state: zone %q: %w", f[2], err)
-	}
-	loc := zone.Location()
-	st.Time = time.Unix(epoch, 0).UTC()
-	if st.Jobs, err = parseQstat(sections["qstat"], loc); err != nil {
+	st.Time = snap.Time
+	if st.Jobs, err = parseQstat(snap.Sections["qstat"], snap.Zone); err != nil {
 		return st, err
 	}
-	if st.Hosts, err = parseQhost(sections["qhost"]); err != nil {
+	if st.Hosts, err = parseQhost(snap.Sections["qhost"]); err != nil {
 		return st, err
 	}
-	st.Finished = parseQacct(sections["qacct"])
+	// A host's memory is its mem_requested capacity (from its instance type), not what its
+	// /proc reports: what is left of it, plus what its running jobs hold.
+	held := map[string]int64{}
+	for _, j := range st.Running() {
+		held[j.Host] += j.Memory * int64(max(j.Slots, 1))
+	}
+	for i, h := range st.Hosts {
+		if h.Memory > 0 {
+			st.Hosts[i].Memory += held[h.Name]
+		}
+	}
+	st.Finished = parseQacct(snap.Sections["qacct"])
 	return st, nil
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }
 
 // qstatXML is the part of `qstat -u '*' -r -xml` Stats reads.
@@ -119,7 +89,7 @@ func parseQstat(text string, loc *time.Location) ([]scheduler.Job, error) {
 	var jobs []scheduler.Job
 	for _, j := range append(q.Running, q.Pending...) {
 		base := scheduler.Job{ID: j.Number, Name: j.Name, Owner: j.Owner, Slots: max(j.Slots, 1), State: jobState(j.State),
-			Submitted: parseTime(j.Submitted, loc), Started: parseTime(j.Started, loc)}
+			Submitted: scheduler.ParseLocalTime(j.Submitted, loc), Started: scheduler.ParseLocalTime(j.Started, loc)}
 		if _, host, ok := strings.Cut(j.Queue, "@"); ok {
 			base.Host = host
 		}
@@ -155,14 +125,6 @@ func jobState(s string) scheduler.JobState {
 		return scheduler.Running
 	}
 	return scheduler.Queued
-}
-
-func parseTime(s string, loc *time.Location) time.Time {
-	t, err := time.ParseInLocation("2006-01-02T15:04:05", strings.TrimSpace(s), loc)
-	if err != nil {
-		return time.Time{}
-	}
-	return t.UTC()
 }
 
 // expandTasks turns an array job's task ranges ("1-5:1", "3,7-9:2") into task ids, so an
@@ -235,6 +197,10 @@ type qhostXML struct {
 			Name  string `xml:"name,attr"`
 			Value string `xml:",chardata"`
 		} `xml:"hostvalue"`
+		Resources []struct {
+			Name  string `xml:"name,attr"`
+			Value string `xml:",chardata"`
+		} `xml:"resourcevalue"`
 		Queues []struct {
 			Name   string `xml:"name,attr"`
 			Values []struct {
@@ -266,8 +232,11 @@ func parseQhost(text string) ([]scheduler.Host, error) {
 					host.Unreachable = true
 				}
 				host.Load, _ = strconv.ParseFloat(v.Value, 64)
-			case "mem_total":
-				host.Memory, _ = ParseSize(v.Value)
+			}
+		}
+		for _, r := range h.Resources {
+			if r.Name == "mem_requested" {
+				host.Memory, _ = ParseSize(r.Value)
 			}
 		}
 		for _, qu := range h.Queues {

@@ -12,13 +12,7 @@ import (
 // TestParseStats reads real output of Debian's gridengine 8.1.9 (testdata/, captured from a
 // container: a 5-task array job with one task running, a job asking 100G, an smp job).
 func TestParseStats(t *testing.T) {
-	read := func(name string) string {
-		b, err := os.ReadFile("testdata/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	read := func(name string) string { return readTestdata(t, name) }
 	out := "now 1795532450 +0100\n--- qstat\n" + read("qstat.xml") + "--- qhost\n" + read("qhost.xml") + "--- qacct\n" + read("qacct.txt")
 	st, err := ParseStats(out)
 	if err != nil {
@@ -54,7 +48,10 @@ func TestParseStats(t *testing.T) {
 		t.Fatalf("hosts (global is not one): %+v", st.Hosts)
 	}
 	h := st.Hosts[0]
-	if h.Name != "master" || h.Slots != 2 || h.UsedSlots != 1 || h.Load != 3.24 || h.Disabled || h.Unreachable || h.Memory < 23<<30 {
+	// The memory is the mem_requested capacity: what is left (3.717G) and what the running task
+	// holds (100M), not the machine's 23.5G.
+	left, _ := ParseSize("3.717G")
+	if h.Name != "master" || h.Slots != 2 || h.UsedSlots != 1 || h.Load != 3.24 || h.Disabled || h.Unreachable || h.Memory != left+100<<20 {
 		t.Errorf("host: %+v", h)
 	}
 	if len(st.Finished) != 2 || st.Finished[1].ID != "1" || st.Finished[1].Ended.Sub(st.Finished[1].Started) != 2*time.Second {
@@ -66,6 +63,29 @@ func TestParseStats(t *testing.T) {
 	}
 	if _, err := ParseStats("garbage"); err == nil {
 		t.Error("garbage parsed")
+	}
+}
+
+// TestHostMemoryIsMemRequested reads real output of a cluster of two "small" containers (896M
+// of mem_requested each) with two tasks of an array job holding 300M each: a host's memory is
+// its mem_requested capacity (what is left, 596M, plus what the running task holds), not the
+// 23.5G every container's /proc reports.
+func TestHostMemoryIsMemRequested(t *testing.T) {
+	read := func(name string) string { return readTestdata(t, name) }
+	st, err := ParseStats("now 1795532450 +0000\n--- qstat\n" + read("qstat-mem.xml") + "--- qhost\n" + read("qhost-mem.xml") + "--- qacct\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Hosts) != 2 {
+		t.Fatalf("hosts: %+v", st.Hosts)
+	}
+	for _, h := range st.Hosts {
+		if h.Memory != 896<<20 || h.UsedSlots != 1 {
+			t.Errorf("%s: memory %d, used slots %d; want 896M and 1", h.Name, h.Memory, h.UsedSlots)
+		}
+	}
+	if q := st.Queued(); len(q) != 2 || q[0].Memory != 300<<20 {
+		t.Errorf("queued tasks: %+v", q)
 	}
 }
 
@@ -91,4 +111,13 @@ func TestExpandTasksAndSizes(t *testing.T) {
 			t.Errorf("jobState(%q) = %s", in, got)
 		}
 	}
+}
+
+func readTestdata(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

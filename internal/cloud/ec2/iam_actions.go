@@ -101,7 +101,7 @@ func Actions() []Action {
 		{Name: "DescribeImages", For: launching},
 		{Name: "CreateImage", For: noPurpose, Changes: []string{"instance"}, Others: []string{"image", "snapshot"}},
 		{Name: "DeregisterImage", For: noPurpose, Others: []string{"image"}},
-		{Name: "DescribeInstanceTypes", For: startOnly},
+		{Name: "DescribeInstanceTypes", For: lifecycle}, // node sizes for the scheduler, wherever nodes are set up or go
 		{Name: "DescribeInstanceTypeOfferings", For: startOnly},
 		{Name: "DescribeRegions", For: noPurpose},
 		{Name: "DescribeAvailabilityZones", For: noPurpose},

@@ -4,6 +4,7 @@ package registry
 
 import (
 	"fmt"
+	"github.com/clusterctl/clusterctl/internal/config"
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/scheduler"
@@ -20,24 +21,7 @@ const None = "none"
 
 // Params are the parameters of a scheduler's plugin entry ([plugin] SETUP_CLASS = sge or
 // slurm), as the recorded template gives them back.
-type Params map[string]any
-
-func (p Params) boolean(name string, def bool) bool {
-	if v, ok := p[name].(bool); ok {
-		return v
-	}
-	return def
-}
-
-func (p Params) integer(name string, def int) int {
-	switch v := p[name].(type) {
-	case int:
-		return v
-	case float64:
-		return int(v)
-	}
-	return def
-}
+type Params = config.Params
 
 // entry is one scheduler clusterctl can set up.
 type entry struct {
@@ -49,10 +33,10 @@ type entry struct {
 func entries() []entry {
 	return []entry{
 		{name: "sge", build: func(p Params) scheduler.Scheduler {
-			return sge.New(sge.Settings{MasterIsExecHost: p.boolean("master_is_exec_host", true), SlotsPerHost: p.integer("slots_per_host", 0)})
+			return sge.New(sge.Settings{MasterIsExecHost: p.Bool("master_is_exec_host", true), SlotsPerHost: p.Int("slots_per_host", 0)})
 		}},
 		{name: "slurm", build: func(p Params) scheduler.Scheduler {
-			return slurm.New(slurm.Settings{MasterIsComputeNode: p.boolean("master_is_compute_node", true)})
+			return slurm.New(slurm.Settings{MasterIsComputeNode: p.Bool("master_is_compute_node", true)})
 		}},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"path/filepath"
@@ -36,6 +37,11 @@ type Engine struct {
 	WaitTimeout time.Duration
 	// Secret reports which plugin parameters are secrets, so records leave them out.
 	Secret func(builtin, param string) bool
+	// Dial and Observe go into every SSH connection's options (remote.Options): the simulated
+	// network of internal/cloud/sim, and the recording of real nodes' answers for it. Nil
+	// means the system's network, unobserved.
+	Dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	Observe func(remote.Exchange)
 
 	// warned holds the warnings shown by this engine (one command), so each shows once.
 	warned sync.Map

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -41,6 +42,24 @@ func (c *Client) Run(ctx context.Context, cmd string) (Result, error) {
 
 // RunWith is Run with options: sudo, stdin, live output.
 func (c *Client) RunWith(ctx context.Context, cmd string, opts RunOpts) (Result, error) {
+	if c.observe == nil {
+		return c.runWith(ctx, cmd, opts)
+	}
+	start := time.Now()
+	res, err := c.runWith(ctx, cmd, opts)
+	c.observe(Exchange{Target: c.target, Line: c.line(cmd, opts), Result: res, Err: err, Duration: time.Since(start)})
+	return res, err
+}
+
+// line is the command line RunWith sends for cmd.
+func (c *Client) line(cmd string, opts RunOpts) string {
+	if opts.Sudo && c.target.User != "root" {
+		return Sudo(cmd)
+	}
+	return cmd
+}
+
+func (c *Client) runWith(ctx context.Context, cmd string, opts RunOpts) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("run on %s: %w", c.target.Label(), err)
 	}
@@ -60,11 +79,7 @@ func (c *Client) RunWith(ctx context.Context, cmd string, opts RunOpts) (Result,
 	sess.Stderr = &captureWriter{mu: &mu, buf: &stderr, tail: &tail, live: opts.Stderr}
 	sess.Stdin = opts.Stdin
 
-	line := cmd
-	if opts.Sudo && c.target.User != "root" {
-		line = Sudo(cmd)
-	}
-	if err := sess.Start(line); err != nil {
+	if err := sess.Start(c.line(cmd, opts)); err != nil {
 		return Result{}, c.connError("start command", err)
 	}
 	waitErr := make(chan error, 1)

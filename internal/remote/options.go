@@ -81,7 +81,11 @@ type Options struct {
 // Exchange is one command as a node saw it and what came back.
 type Exchange struct {
 	Target Target
-	// Line is the command line as sent, the sudo wrapper included.
+	// Command is the command as given to Run; Sudo says whether it ran through sudo.
+	Command string
+	Sudo    bool
+	// Line is the command line as sent, the sudo wrapper included (ScriptOnStdin for a long
+	// command, which went on its standard input).
 	Line   string
 	Result Result
 	// Err is the run's error: a *RemoteError for a non-zero exit, else a connection problem.

@@ -136,18 +136,30 @@ func (p *Pool) Close() error {
 	entries := p.conns
 	p.conns = map[string]*poolEntry{}
 	p.mu.Unlock()
-	var errs []error
+	// Closing waits for each connection's end, a round trip through a jump host: a thousand
+	// of them close at once, not one after another.
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs []error
+	)
 	for _, e := range entries {
 		select {
 		case <-e.ready:
 		default:
 			continue // still dialling: Get's adopt closes it when the dial finishes
 		}
-		if e.client != nil {
-			if err := e.client.shutdown(); err != nil {
-				errs = append(errs, err)
-			}
+		if e.client == nil {
+			continue
 		}
+		wg.Go(func() {
+			if err := e.client.shutdown(); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }

@@ -113,8 +113,13 @@ func (a *Answers) Work(e *Entry, hosts int) time.Duration {
 }
 
 // minExplained is how much of the variation of a command's run times the number of hosts must
-// explain (R²) for its per-host cost to be believed rather than taken for noise.
-const minExplained = 0.8
+// explain (R²) for its per-host cost to be believed rather than taken for noise, and
+// minSizes how many different numbers of hosts the runs must have named (two always fit a
+// line).
+const (
+	minExplained = 0.8
+	minSizes     = 3
+)
 
 // fit returns the base time and the per-host time of samples (milliseconds), never negative.
 func fit(samples []Sample) (base, slope float64) {
@@ -122,10 +127,12 @@ func fit(samples []Sample) (base, slope float64) {
 		return 0, 0
 	}
 	var n, sx, sy float64
+	sizes := map[int]bool{}
 	for _, s := range samples {
 		n++
 		sx += float64(s.Hosts)
 		sy += s.MS
+		sizes[s.Hosts] = true
 	}
 	mx, my := sx/n, sy/n
 	var sxx, sxy, syy float64
@@ -135,7 +142,7 @@ func fit(samples []Sample) (base, slope float64) {
 		sxy += dx * dy
 		syy += dy * dy
 	}
-	if sxx == 0 || syy == 0 || sxy <= 0 || sxy*sxy/(sxx*syy) < minExplained {
+	if len(sizes) < minSizes || syy == 0 || sxy <= 0 || sxy*sxy/(sxx*syy) < minExplained {
 		return my, 0
 	}
 	slope = sxy / sxx

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
 // SSHD are the limits of a node's OpenSSH server that matter at scale, OpenSSH's defaults
@@ -251,17 +252,20 @@ func (h *Host) serveSFTP(ch ssh.Channel) {
 	ch.Close()
 }
 
-// sftpServerScript is how the remote package starts a root SFTP server (its sftp-server
-// search loop).
-const sftpServerScript = "for p in /usr/lib/openssh/sftp-server "
-
 // run answers a command as the recorded node did: after the recorded time, the recorded
 // output and exit status. A command nobody recorded fails with status 127 and says so.
 func (h *Host) run(ch ssh.Channel, line string, closed <-chan struct{}) {
 	script, sudo := Unsudo(line)
-	if strings.HasPrefix(script, sftpServerScript) {
+	switch script {
+	case remote.SFTPServerScript:
 		h.serveSFTP(ch)
 		return
+	case remote.ScriptOnStdin:
+		long, err := io.ReadAll(ch)
+		if err != nil {
+			return
+		}
+		script = string(long)
 	}
 	n := h.net.norm.get(script, h.cluster.tag)
 	h.mu.Lock()

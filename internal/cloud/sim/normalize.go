@@ -29,6 +29,9 @@ var (
 	randRE = regexp.MustCompile(`clusterctl-(upload-)?[0-9a-f]{12}`)
 	numRE  = regexp.MustCompile(`[0-9]+`)
 	sudoRE = regexp.MustCompile(`^sudo -n -- sh -c '`)
+	// quotedRE is a quoted word of placeholders: a list of names is quoted, a single name is
+	// not (remote.Quote).
+	quotedRE = regexp.MustCompile(`'((?:\{\{[a-z]+\}\}|#)+)'`)
 )
 
 // maxBlock is the longest run of lines (a host's section of a master script) collapsed when it
@@ -66,7 +69,7 @@ func normalize(text string, tagRE *regexp.Regexp) string {
 	for i, l := range lines {
 		lines[i] = collapseTokens(l)
 	}
-	return strings.Join(collapseBlocks(lines), "\n")
+	return quotedRE.ReplaceAllString(strings.Join(collapseBlocks(lines), "\n"), "$1")
 }
 
 // normalized is a command reduced by Normalize, with the number of hosts it names.
@@ -132,13 +135,14 @@ func Unsudo(line string) (string, bool) {
 }
 
 // collapseTokens keeps one of each run of equal words holding a placeholder, separated by
-// spaces, commas or quotes: "qconf -ah {{node}},{{node}},{{node}}" becomes "qconf -ah {{node}}".
+// spaces, commas, semicolons or quotes: "qconf -ah {{node}},{{node}},{{node}}" becomes
+// "qconf -ah {{node}}".
 func collapseTokens(line string) string {
 	if !strings.Contains(line, "{{") {
 		return line
 	}
 	type piece struct{ tok, sep string }
-	isSep := func(c byte) bool { return c == ' ' || c == ',' || c == '\'' || c == '"' }
+	isSep := func(c byte) bool { return c == ' ' || c == ',' || c == ';' || c == '\'' || c == '"' }
 	var out []piece
 	for i := 0; i < len(line); {
 		j := i

@@ -35,7 +35,7 @@ func (r *Recorder) Observe(x remote.Exchange) {
 		r.mu.Unlock()
 		return
 	}
-	script, sudo := Unsudo(x.Line)
+	script, sudo := x.Command, x.Sudo
 	role := "node"
 	if x.Target.Name == r.master() {
 		role = "master"

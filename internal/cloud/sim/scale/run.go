@@ -11,6 +11,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/cloud/sim"
 	"github.com/clusterctl/clusterctl/internal/cluster"
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/ui"
 )
 
 // Sim is a simulated cloud with the engine that works on it.
@@ -36,6 +37,9 @@ type SimOptions struct {
 	Concurrency int
 	// Log receives the engine's log (nil discards it).
 	Log io.Writer
+	// Status receives the engine's status lines, one per step with its time (nil discards
+	// them).
+	Status io.Writer
 }
 
 // NewSim builds a simulated cloud and an engine on it, its state in a new directory under
@@ -60,8 +64,11 @@ func NewSim(dir string, o SimOptions) (*Sim, error) {
 	if o.Log != nil {
 		log = slog.New(slog.NewTextHandler(o.Log, nil))
 	}
-	return &Sim{Provider: p, Network: net, Engine: Engine(p, state, net.Dial, nil, log),
-		Setup: cluster.SetupOptions{Concurrency: o.Concurrency}, dir: state}, nil
+	eng := Engine(p, state, net.Dial, nil, log)
+	if o.Status != nil {
+		eng.Status = ui.NewStreams(nil, io.Discard, o.Status).Status()
+	}
+	return &Sim{Provider: p, Network: net, Engine: eng, Setup: cluster.SetupOptions{Concurrency: o.Concurrency}, dir: state}, nil
 }
 
 // Start starts a cluster of size nodes (the master included) with full setup. It is recorded

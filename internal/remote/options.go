@@ -18,6 +18,10 @@ const (
 	DefaultMaxBackoff        = 5 * time.Second
 	// DefaultMaxSessions matches sshd's MaxSessions default of 10 sessions per connection.
 	DefaultMaxSessions = 10
+	// DefaultMaxForwards is how many nodes a Pool reaches through one connection to their jump
+	// host: each is an open file of that connection's sshd process, which systemd limits to
+	// 1024.
+	DefaultMaxForwards = 500
 )
 
 // Options configure how connections are made. One Options value is usually shared by every
@@ -67,6 +71,10 @@ type Options struct {
 	// one connection (default DefaultMaxSessions). sshd refuses sessions beyond its
 	// MaxSessions; callers past the bound wait for a free slot instead of failing.
 	MaxSessions int
+
+	// MaxForwards bounds the nodes a Pool reaches through one connection to a jump host
+	// (default DefaultMaxForwards); more open further connections to it.
+	MaxForwards int
 
 	// Dial, when set, makes the connections to hosts dialled directly (not through a jump host)
 	// instead of the system's TCP stack: the simulated network of internal/cloud/sim, which
@@ -120,4 +128,11 @@ func (o Options) withDefaults() Options {
 		o.MaxSessions = DefaultMaxSessions
 	}
 	return o
+}
+
+func (o Options) maxForwards() int {
+	if o.MaxForwards > 0 {
+		return o.MaxForwards
+	}
+	return DefaultMaxForwards
 }

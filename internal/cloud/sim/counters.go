@@ -3,8 +3,9 @@ package sim
 // Counters are what the simulated network saw: the cost of an operation in connections,
 // bytes and refusals, and the peaks the real limits of OpenSSH apply to.
 type Counters struct {
-	// Connections are TCP connections from this machine to nodes.
-	Connections int64
+	// Connections are TCP connections from this machine to nodes; Open are those open now
+	// and PeakOpen the most open at once (each an open file of this process).
+	Connections, Open, PeakOpen int64
 	// BytesOut and BytesIn are the bytes this machine sent to and received from the nodes.
 	BytesOut, BytesIn int64
 	// JumpChannels are connections the master forwarded to nodes (jump host).
@@ -48,7 +49,7 @@ func (n *Network) Stats() Counters {
 // Sub returns the counts since earlier (peaks are kept as they are: reset them with
 // Network.ResetPeaks before the operation).
 func (c Counters) Sub(earlier Counters) Counters {
-	return Counters{Connections: c.Connections - earlier.Connections, BytesOut: c.BytesOut - earlier.BytesOut,
+	return Counters{Connections: c.Connections - earlier.Connections, Open: c.Open, PeakOpen: c.PeakOpen, BytesOut: c.BytesOut - earlier.BytesOut,
 		BytesIn: c.BytesIn - earlier.BytesIn, JumpChannels: c.JumpChannels - earlier.JumpChannels,
 		Sessions: c.Sessions - earlier.Sessions, RefusedStartups: c.RefusedStartups - earlier.RefusedStartups,
 		RefusedSessions: c.RefusedSessions - earlier.RefusedSessions, RefusedForwards: c.RefusedForwards - earlier.RefusedForwards,
@@ -59,6 +60,7 @@ func (c Counters) Sub(earlier Counters) Counters {
 func (n *Network) ResetPeaks() {
 	n.statsMu.Lock()
 	n.stats.PeakStartups, n.stats.PeakSessions, n.stats.PeakForwards = 0, 0, 0
+	n.stats.PeakOpen = n.stats.Open
 	n.statsMu.Unlock()
 }
 

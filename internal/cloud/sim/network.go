@@ -104,7 +104,12 @@ func (n *Network) Dial(ctx context.Context, network, addr string) (net.Conn, err
 	local := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 40000}
 	c, s := pipe(n.RTT/2, n.bandwidth(), local, net.TCPAddrFromAddrPort(ap),
 		func(b int) { n.add(func(c *Counters) *int64 { return &c.BytesOut }, int64(b)) }, func(b int) { n.add(func(c *Counters) *int64 { return &c.BytesIn }, int64(b)) })
-	n.add(func(c *Counters) *int64 { return &c.Connections }, 1)
+	n.statsMu.Lock()
+	n.stats.Connections++
+	n.stats.Open++
+	n.stats.PeakOpen = max(n.stats.PeakOpen, n.stats.Open)
+	n.statsMu.Unlock()
+	c.onClose = func() { n.add(func(c *Counters) *int64 { return &c.Open }, -1) }
 	h.accept(s)
 	return c, nil
 }

@@ -68,10 +68,10 @@ func TestSSHDRunAndSudo(t *testing.T) {
 		{name: "stdin", cmd: "wc -c", opts: remote.RunOpts{Stdin: strings.NewReader("12345")}, want: "5\n"},
 		// Over Linux's 128 KiB argument limit: the script goes on standard input, its commands
 		// still find theirs empty (cat prints nothing), and set -e and exit work as in a short one.
-		{name: "long script", cmd: longScript(200 << 10, "id -un; cat; echo done"), want: sshdtest.User + "\ndone\n"},
-		{name: "long script with sudo", cmd: longScript(300 << 10, "id -u; cat; exit 3"), opts: remote.RunOpts{Sudo: true},
+		{name: "long script", cmd: longScript(200<<10, "id -un; cat; echo done"), want: sshdtest.User + "\ndone\n"},
+		{name: "long script with sudo", cmd: longScript(300<<10, "id -u; cat; exit 3"), opts: remote.RunOpts{Sudo: true},
 			want: "0\n", wantStatus: 3},
-		{name: "long script stops at an error", cmd: longScript(200 << 10, "set -e; false; echo not reached"), wantStatus: 1},
+		{name: "long script stops at an error", cmd: longScript(200<<10, "set -e; false; echo not reached"), wantStatus: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -53,6 +54,8 @@ type app struct {
 	publicIP     func(context.Context) (netip.Addr, error)
 	builtinSSH   bool // use the built-in SSH client even when ssh is installed
 	providerSeam func(context.Context) (cloud.Provider, error)
+	// dialSeam replaces the network for SSH (the simulated one of the scale benchmark).
+	dialSeam func(ctx context.Context, network, addr string) (net.Conn, error)
 	// syncCopier replaces syncdata's work on the master (moto's instances run nothing).
 	syncCopier cluster.DataCopier
 	// localStateDir and localImageDir move the local provider's state (tests: a temp dir;

@@ -67,7 +67,7 @@ type Provider struct {
 	clusters  map[string]*simCluster
 	instances map[string]*instance
 	next      uint32
-	calls     map[string]int
+	counts    map[string]int
 }
 
 type simCluster struct {
@@ -108,7 +108,7 @@ func New(o Options) (*Provider, error) {
 		o.Type = cloud.InstanceType{CPUs: 1, Memory: 1 << 30}
 	}
 	return &Provider{o: o, net: o.Network, clusters: map[string]*simCluster{}, instances: map[string]*instance{},
-		calls: map[string]int{}}, nil
+		counts: map[string]int{}}, nil
 }
 
 var _ cloud.Provider = (*Provider)(nil)
@@ -124,10 +124,16 @@ func (p *Provider) Capabilities() cloud.Capabilities {
 	return cloud.Capabilities{SharedFilesystem: true, DefaultLoginUser: "admin", HostOnlyNetwork: true}
 }
 
-// call counts API calls of the named action and takes their latency.
+// call counts n API calls of the named action made one after another (the pages of a
+// listing) and takes their latency.
 func (p *Provider) call(ctx context.Context, action string, n int) error {
+	return p.calls(ctx, action, n, n)
+}
+
+// calls counts n API calls made rounds at a time and takes the latency of rounds calls.
+func (p *Provider) calls(ctx context.Context, action string, n, rounds int) error {
 	p.mu.Lock()
-	p.calls[action] += n
+	p.counts[action] += n
 	p.mu.Unlock()
 	if p.o.APILatency <= 0 {
 		return ctx.Err()
@@ -135,7 +141,7 @@ func (p *Provider) call(ctx context.Context, action string, n int) error {
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-time.After(time.Duration(n) * p.o.APILatency):
+	case <-time.After(time.Duration(rounds) * p.o.APILatency):
 		return nil
 	}
 }
@@ -144,8 +150,8 @@ func (p *Provider) call(ctx context.Context, action string, n int) error {
 func (p *Provider) Calls() map[string]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]int, len(p.calls))
-	for k, v := range p.calls {
+	out := make(map[string]int, len(p.counts))
+	for k, v := range p.counts {
 		out[k] = v
 	}
 	return out
@@ -221,13 +227,19 @@ func (p *Provider) DeleteCluster(ctx context.Context, tag string) error {
 	return nil
 }
 
-// Launch starts the instances, one RunInstances call per launchBatch of them, tagged at launch.
+// Launch starts the instances as the EC2 provider does: one RunInstances call per launchBatch
+// of them, named at launch, the first call alone and the others together after it.
 func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud.Instance, error) {
 	if len(req.Aliases) == 0 {
 		return nil, nil
 	}
-	if err := p.call(ctx, "RunInstances", (len(req.Aliases)+launchBatch-1)/launchBatch); err != nil {
+	if err := p.call(ctx, "RunInstances", 1); err != nil {
 		return nil, err
+	}
+	if rest := (len(req.Aliases)+launchBatch-1)/launchBatch - 1; rest > 0 {
+		if err := p.calls(ctx, "RunInstances", rest, 1); err != nil {
+			return nil, err
+		}
 	}
 	p.mu.Lock()
 	cl, ok := p.clusters[req.Tag]

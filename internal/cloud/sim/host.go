@@ -266,6 +266,12 @@ func (h *Host) run(ch ssh.Channel, line string, closed <-chan struct{}) {
 			return
 		}
 		script = string(long)
+	default:
+		// The command reads what it is given (root's key on its standard input) before it
+		// ends, as on a real node: a client still sending would otherwise see the channel close.
+		if _, err := io.Copy(io.Discard, ch); err != nil {
+			return
+		}
 	}
 	n := h.net.norm.get(script, h.cluster.tag)
 	h.mu.Lock()

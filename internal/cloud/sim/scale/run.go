@@ -21,7 +21,8 @@ type Sim struct {
 	Engine   *cluster.Engine
 	// Setup are the setup options every operation uses (Concurrency included).
 	Setup cluster.SetupOptions
-	dir   string
+	// dir holds the files the scenarios write (config files).
+	dir string
 }
 
 // SimOptions say what cloud to simulate.
@@ -40,6 +41,8 @@ type SimOptions struct {
 	// Status receives the engine's status lines, one per step with its time (nil discards
 	// them).
 	Status io.Writer
+	// StateDir is the engine's state directory (~/.clusterctl); empty makes one under dir.
+	StateDir string
 }
 
 // NewSim builds a simulated cloud and an engine on it, its state in a new directory under
@@ -56,9 +59,11 @@ func NewSim(dir string, o SimOptions) (*Sim, error) {
 	if err != nil {
 		return nil, err
 	}
-	state, err := os.MkdirTemp(dir, "sim")
-	if err != nil {
-		return nil, err
+	state := o.StateDir
+	if state == "" {
+		if state, err = os.MkdirTemp(dir, "sim"); err != nil {
+			return nil, err
+		}
 	}
 	log := slog.New(slog.DiscardHandler)
 	if o.Log != nil {
@@ -68,7 +73,7 @@ func NewSim(dir string, o SimOptions) (*Sim, error) {
 	if o.Status != nil {
 		eng.Status = ui.NewStreams(nil, io.Discard, o.Status).Status()
 	}
-	return &Sim{Provider: p, Network: net, Engine: eng, Setup: cluster.SetupOptions{Concurrency: o.Concurrency}, dir: state}, nil
+	return &Sim{Provider: p, Network: net, Engine: eng, Setup: cluster.SetupOptions{Concurrency: o.Concurrency}, dir: dir}, nil
 }
 
 // Start starts a cluster of size nodes (the master included) with full setup. It is recorded

@@ -275,7 +275,7 @@ func (a *app) enableDebug() {
 func globalShorthands(args []string) []string {
 	out := append([]string(nil), args...)
 	long := map[string]string{"c": "--config", "r": "--region"}
-	takesValue := map[string]bool{"--config": true, "--region": true, "--output": true, "--concurrency": true}
+	takesValue := map[string]bool{"--config": true, "--region": true, "--output": true, "--concurrency": true, "--wait-timeout": true}
 	for i := 0; i < len(out); i++ {
 		arg := out[i]
 		short := ""

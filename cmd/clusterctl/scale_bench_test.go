@@ -102,7 +102,7 @@ func measureScale(b *testing.B) scale.Report {
 	if err := largest.Engine.Terminate(ctx, scale.Tag); err != nil {
 		b.Fatal(err)
 	}
-	if r.Balancer, err = scale.Balancer(ctx, dir, 1000, 10000); err != nil {
+	if r.Balancer, err = balancerIteration(ctx, dir, 1000, 10000); err != nil {
 		b.Fatal(err)
 	}
 	for _, n := range []int{2, 1000} {

@@ -33,7 +33,8 @@ type Engine struct {
 	Now func() time.Time
 	// PublicIP finds the caller's public address for the default SSH_CIDR.
 	PublicIP func(context.Context) (netip.Addr, error)
-	// WaitTimeout bounds each wait for instances to reach a state.
+	// WaitTimeout bounds each wait for instances to reach a state and for their SSH
+	// (--wait-timeout); 0 means the defaults (cloud.DefaultWaitTimeout, SSHReadyTimeout).
 	WaitTimeout time.Duration
 	// Secret reports which plugin parameters are secrets, so records leave them out.
 	Secret func(builtin, param string) bool

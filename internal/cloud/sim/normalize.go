@@ -135,8 +135,8 @@ func Unsudo(line string) (string, bool) {
 }
 
 // collapseTokens keeps one of each run of equal words holding a placeholder, separated by
-// spaces, commas, semicolons or quotes: "qconf -ah {{node}},{{node}},{{node}}" becomes
-// "qconf -ah {{node}}".
+// spaces, commas, semicolons or quotes: "for n in {{node}} {{node}} {{node}}; do" becomes
+// "for n in {{node}}; do".
 func collapseTokens(line string) string {
 	if !strings.Contains(line, "{{") {
 		return line

@@ -358,11 +358,18 @@ func (p *Provider) Wait(ctx context.Context, tag string, ids []string, state str
 			return nil, err
 		}
 		var ready []cloud.Instance
+		status := cloud.WaitStatus{Total: len(ids), Pending: map[string]string{}}
 		for _, in := range insts {
-			if want[in.ID] && in.State == state {
+			switch {
+			case !want[in.ID]:
+			case in.State == state:
 				ready = append(ready, in)
+			default:
+				status.Pending[in.Alias] = in.State
 			}
 		}
+		status.Ready = len(ready)
+		cloud.ReportWait(ctx, status)
 		if len(ready) == len(ids) {
 			return ready, nil
 		}

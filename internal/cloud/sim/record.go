@@ -48,6 +48,8 @@ func (r *Recorder) Observe(x remote.Exchange) {
 	defer r.mu.Unlock()
 	if r.runs == nil {
 		r.runs = map[string]map[entryKey]int{}
+	}
+	if r.answers.index == nil {
 		r.answers.index = map[entryKey]*Entry{}
 	}
 	perNode := r.runs[x.Target.Name]
@@ -65,6 +67,14 @@ func (r *Recorder) Observe(x remote.Exchange) {
 	e.Samples = []Sample{sample}
 	r.answers.Entries = append(r.answers.Entries, e)
 	r.answers.index[e.key()] = e
+}
+
+// NewCluster starts counting runs anew, for a cluster started after the last one ended (its
+// nodes run each command for the first time again).
+func (r *Recorder) NewCluster() {
+	r.mu.Lock()
+	r.runs = nil
+	r.mu.Unlock()
 }
 
 // Answers returns what was recorded, and the errors of commands that could not be recorded

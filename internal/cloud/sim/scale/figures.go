@@ -47,14 +47,15 @@ type StepTime struct {
 // stepRE reads a finished step's status line: "✓ name (37/64 nodes, 1.2s)" or "✓ name (0.1s)".
 var stepRE = regexp.MustCompile(`^✓ (.*) \((?:[^,]*, )?([0-9.]+)s\)$`)
 
-// stepLog collects the steps of the status lines written to it.
-type stepLog struct {
+// StepLog collects the steps of the status lines written to it (give it to ui.NewStreams as
+// the error stream), for "where the time goes".
+type StepLog struct {
 	mu    sync.Mutex
 	buf   strings.Builder
 	steps []StepTime
 }
 
-func (l *stepLog) Write(p []byte) (int, error) {
+func (l *StepLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.buf.Write(p)
@@ -70,7 +71,8 @@ func (l *stepLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (l *stepLog) take() []StepTime {
+// Take returns the steps finished since the last Take.
+func (l *StepLog) Take() []StepTime {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := append([]StepTime(nil), l.steps...)
@@ -82,7 +84,7 @@ func (l *stepLog) take() []StepTime {
 // Setup starts a simulated cluster of n nodes with full setup and measures it; the cluster is
 // left running in the returned Sim for the figures that follow.
 func Setup(ctx context.Context, dir string, o SimOptions, n int) (SetupFigure, *Sim, error) {
-	steps := &stepLog{}
+	steps := &StepLog{}
 	o.Status = steps
 	s, err := NewSim(dir, o)
 	if err != nil {
@@ -94,7 +96,7 @@ func Setup(ctx context.Context, dir string, o SimOptions, n int) (SetupFigure, *
 		return f, s, err
 	}
 	f.Wall = time.Since(start)
-	f.Net, f.Calls, f.Steps = s.Network.Stats(), s.Provider.Calls(), steps.take()
+	f.Net, f.Calls, f.Steps = s.Network.Stats(), s.Provider.Calls(), steps.Take()
 	for alias, c := range hostCounters(s) {
 		if alias == "master" {
 			f.MasterCommands = c.Commands

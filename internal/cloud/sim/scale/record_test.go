@@ -19,8 +19,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite ../testdata/answers.json with the answers recorded from the real cluster")
 
-// TestRecordedAnswers runs the scenario the simulation runs (start with full setup, a command
-// on the master, addnode and removenode of one, two and three nodes) on a real local cluster, records every
+// TestRecordedAnswers runs the scenario the simulation runs (start with full setup of one, two
+// and three nodes, a command on the master, addnode and removenode of one, two and three nodes)
+// on a real local cluster, records every
 // command and answer, and compares them with the answers the simulated nodes give
 // (sim/testdata/answers.json): a change to what clusterctl sends, or to how a Debian node with
 // Grid Engine answers, fails here until the answers are recorded again with -update.
@@ -40,11 +41,10 @@ func TestRecordedAnswers(t *testing.T) {
 	rec := &sim.Recorder{Tag: tag}
 	var logBuf strings.Builder
 	eng := Engine(p, t.TempDir(), nil, rec.Observe, slog.New(slog.NewTextHandler(&logBuf, nil)))
-	tpl, err := Template(t.TempDir(), 3)
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
+		if _, err := p.GetCluster(context.Background(), tag); err != nil {
+			return
+		}
 		if err := eng.Terminate(context.Background(), tag); err != nil {
 			t.Errorf("terminate %s: %v", tag, err)
 		}
@@ -54,13 +54,29 @@ func TestRecordedAnswers(t *testing.T) {
 		name string
 		run  func() error
 	}
-	steps := []step{
-		{"start", func() error {
-			_, err := eng.Start(ctx, cluster.StartOptions{Tag: tag, Template: tpl, ProviderName: "local", Setup: so})
+	startSize := func(size int) func() error {
+		return func() error {
+			tpl, err := Template(t.TempDir(), size)
+			if err != nil {
+				return err
+			}
+			_, err = eng.Start(ctx, cluster.StartOptions{Tag: tag, Template: tpl, ProviderName: "local", Setup: so})
 			return err
-		}},
-		{"sshmaster " + SSHMasterCommand, func() error { return sshMaster(ctx, eng, tag) }},
+		}
 	}
+	// Starts of one, two and three nodes show how the master's setup grows with the hosts.
+	var steps []step
+	for _, size := range []int{1, 2} {
+		steps = append(steps, step{fmt.Sprintf("start %d", size), startSize(size)},
+			step{fmt.Sprintf("terminate %d", size), func() error {
+				defer rec.NewCluster()
+				return eng.Terminate(ctx, tag)
+			}})
+	}
+	steps = append(steps, []step{
+		{"start 3", startSize(3)},
+		{"sshmaster " + SSHMasterCommand, func() error { return sshMaster(ctx, eng, tag) }},
+	}...)
 	// Adding and removing one, two and three nodes shows how a master script's time grows with
 	// the hosts it names (Answers.Work).
 	for _, n := range []int{1, 2, 3} {

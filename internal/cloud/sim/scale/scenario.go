@@ -31,8 +31,14 @@ var clusterINI []byte
 // Template resolves the scenario's template with size nodes (the master included). dir holds
 // the config file it is loaded from.
 func Template(dir string, size int) (*config.Template, error) {
+	return LoadTemplate(dir, clusterINI, TemplateName, size)
+}
+
+// LoadTemplate resolves template name of the config text ini with size nodes, the config
+// written to dir.
+func LoadTemplate(dir string, ini []byte, name string, size int) (*config.Template, error) {
 	path := filepath.Join(dir, "cluster.ini")
-	if err := os.WriteFile(path, clusterINI, 0o600); err != nil {
+	if err := os.WriteFile(path, ini, 0o600); err != nil {
 		return nil, err
 	}
 	env := config.OSEnv()
@@ -41,7 +47,7 @@ func Template(dir string, size int) (*config.Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	tpl, rep, err := cfg.Resolve(TemplateName, map[string]string{"cluster_size": fmt.Sprint(size)})
+	tpl, rep, err := cfg.Resolve(name, map[string]string{"cluster_size": fmt.Sprint(size)})
 	if err == nil {
 		err = rep.Err()
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -83,7 +84,8 @@ func planRaises(limits []hostLimit, containers int, read func(path string) (int6
 			continue
 		}
 		if need := l.base + l.perContainer*int64(containers); cur < need {
-			out = append(out, Raise{Name: l.name, Old: cur, New: need, Containers: containers, path: l.path})
+			// To the next power of two: the next few containers fit without another raise.
+			out = append(out, Raise{Name: l.name, Old: cur, New: int64(1) << bits.Len64(uint64(need-1)), Containers: containers, path: l.path})
 		}
 	}
 	return out, errors.Join(errs...)

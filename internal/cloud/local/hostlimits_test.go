@@ -18,10 +18,10 @@ func TestPlanRaises(t *testing.T) {
 	}{
 		{"a few containers fit the defaults", 4, map[string]int64{limits[0].path: 128, limits[1].path: 192536}, map[string]int64{}},
 		{"32 containers need more inotify instances", 32, map[string]int64{limits[0].path: 128, limits[1].path: 192536},
-			map[string]int64{"fs.inotify.max_user_instances": 64 + 8*32}},
+			map[string]int64{"fs.inotify.max_user_instances": 512}}, // 64 + 8*32, to a power of two
 		{"never lowered", 32, map[string]int64{limits[0].path: 100000, limits[1].path: 1 << 30}, map[string]int64{}},
 		{"many containers need more watches too", 100, map[string]int64{limits[0].path: 128, limits[1].path: 8192},
-			map[string]int64{"fs.inotify.max_user_instances": 64 + 8*100, "fs.inotify.max_user_watches": 8192 + 1024*100}},
+			map[string]int64{"fs.inotify.max_user_instances": 1024, "fs.inotify.max_user_watches": 131072}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

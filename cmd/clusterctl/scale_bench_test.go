@@ -51,7 +51,8 @@ func measureScale(b *testing.B) scale.Report {
 	ctx := context.Background()
 	dir := b.TempDir()
 	net := sim.NewNetwork()
-	r := scale.Report{RTT: net.RTT, Bandwidth: net.Bandwidth, APILatency: sim.DefaultAPILatency, FanOutLimit: remote.FanOutLimit()}
+	r := scale.Report{RTT: net.RTT, Bandwidth: net.Bandwidth, Uplink: net.Uplink, APILatency: sim.DefaultAPILatency,
+		FanOutLimit: remote.FanOutLimit()}
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil {
 		r.OpenFiles = int(lim.Cur)

@@ -15,6 +15,8 @@ type link struct {
 	delay     time.Duration
 	bandwidth float64 // bytes per second; 0 is unlimited
 	count     func(int)
+	// shared, when set, is the bandwidth this link shares with others (this machine's uplink).
+	shared *uplink
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -51,6 +53,11 @@ func (l *link) write(p []byte) (int, error) {
 	}
 	if l.bandwidth > 0 {
 		start = start.Add(time.Duration(float64(len(p)) / l.bandwidth * float64(time.Second)))
+	}
+	if l.shared != nil {
+		if done := l.shared.send(len(p)); done.After(start) {
+			start = done
+		}
 	}
 	l.busy = start
 	l.chunks = append(l.chunks, chunk{data: append([]byte(nil), p...), at: start.Add(l.delay)})
@@ -137,6 +144,25 @@ func (l *link) closeRead() {
 	l.chunks = nil
 	l.cond.Broadcast()
 	l.mu.Unlock()
+}
+
+// uplink is bandwidth several links share: the bytes of all of them pass it one after another.
+type uplink struct {
+	bandwidth float64
+	mu        sync.Mutex
+	busy      time.Time
+}
+
+// send takes n bytes through the uplink and returns when they are through.
+func (u *uplink) send(n int) time.Time {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	now := time.Now()
+	if u.busy.Before(now) {
+		u.busy = now
+	}
+	u.busy = u.busy.Add(time.Duration(float64(n) / u.bandwidth * float64(time.Second)))
+	return u.busy
 }
 
 // conn is one end of a simulated connection.

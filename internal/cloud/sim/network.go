@@ -18,6 +18,9 @@ const (
 	DefaultClusterRTT = 500 * time.Microsecond
 	// DefaultBandwidth is each link's bandwidth in bytes per second (100 Mbit/s).
 	DefaultBandwidth = 100e6 / 8
+	// DefaultUplink is this machine's own bandwidth each way, which all its links share
+	// (1 Gbit/s).
+	DefaultUplink = 1e9 / 8
 )
 
 // Network connects this machine to simulated nodes, in memory: every connection is a pair of
@@ -33,18 +36,22 @@ type Network struct {
 	// Bandwidth is each link's bandwidth in bytes per second (default DefaultBandwidth;
 	// negative is unlimited). Nodes reached through the master share the master's link.
 	Bandwidth float64
+	// Uplink is this machine's bandwidth each way in bytes per second, shared by all its
+	// links (default DefaultUplink; negative is unlimited).
+	Uplink float64
 
-	mu      sync.Mutex
-	hosts   map[netip.Addr]*Host
-	statsMu sync.Mutex
-	stats   Counters
-	norm    normCache
-	misses  []string
+	mu       sync.Mutex
+	hosts    map[netip.Addr]*Host
+	up, down *uplink
+	statsMu  sync.Mutex
+	stats    Counters
+	norm     normCache
+	misses   []string
 }
 
 // NewNetwork returns an empty network with the defaults.
 func NewNetwork() *Network {
-	return &Network{RTT: DefaultRTT, ClusterRTT: DefaultClusterRTT, Bandwidth: DefaultBandwidth,
+	return &Network{RTT: DefaultRTT, ClusterRTT: DefaultClusterRTT, Bandwidth: DefaultBandwidth, Uplink: DefaultUplink,
 		hosts: map[netip.Addr]*Host{}}
 }
 
@@ -53,6 +60,19 @@ func (n *Network) bandwidth() float64 {
 		return 0
 	}
 	return n.Bandwidth
+}
+
+// uplinks returns this machine's uplink each way, nil when unlimited.
+func (n *Network) uplinks() (out, in *uplink) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.Uplink <= 0 {
+		return nil, nil
+	}
+	if n.up == nil {
+		n.up, n.down = &uplink{bandwidth: n.Uplink}, &uplink{bandwidth: n.Uplink}
+	}
+	return n.up, n.down
 }
 
 // attach makes h reachable at its addresses.
@@ -104,6 +124,7 @@ func (n *Network) Dial(ctx context.Context, network, addr string) (net.Conn, err
 	local := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 40000}
 	c, s := pipe(n.RTT/2, n.bandwidth(), local, net.TCPAddrFromAddrPort(ap),
 		func(b int) { n.add(func(c *Counters) *int64 { return &c.BytesOut }, int64(b)) }, func(b int) { n.add(func(c *Counters) *int64 { return &c.BytesIn }, int64(b)) })
+	c.out.shared, c.in.shared = n.uplinks()
 	n.statsMu.Lock()
 	n.stats.Connections++
 	n.stats.Open++

@@ -27,16 +27,21 @@ func TestLinkDelayAndBandwidth(t *testing.T) {
 		name      string
 		delay     time.Duration
 		bandwidth float64
+		uplink    float64
 		size      int
 		atLeast   time.Duration
 	}{
-		{"latency", 20 * time.Millisecond, 0, 10, 20 * time.Millisecond},
-		{"bandwidth", time.Millisecond, 1e6, 100_000, 100 * time.Millisecond},
+		{"latency", 20 * time.Millisecond, 0, 0, 10, 20 * time.Millisecond},
+		{"bandwidth", time.Millisecond, 1e6, 0, 100_000, 100 * time.Millisecond},
+		{"the slower of link and uplink", time.Millisecond, 1e7, 1e6, 100_000, 100 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var sent int
 			a, b := pipe(tt.delay, tt.bandwidth, nil, nil, func(n int) { sent += n }, nil)
+			if tt.uplink > 0 {
+				a.out.shared = &uplink{bandwidth: tt.uplink}
+			}
 			start := time.Now()
 			go func() { _, _ = a.Write(make([]byte, tt.size)); a.Close() }()
 			got, err := io.ReadAll(b)

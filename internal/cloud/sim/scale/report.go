@@ -11,8 +11,8 @@ import (
 // Report is everything `make bench-scale` measures, printed as one table by Write.
 type Report struct {
 	// The simulated network and cloud.
-	RTT, APILatency time.Duration
-	Bandwidth       float64
+	RTT, APILatency   time.Duration
+	Bandwidth, Uplink float64
 
 	// Setup are starts with full setup of nodes with public addresses, ViaMaster of nodes
 	// reached through the master; both by growing size.
@@ -78,8 +78,8 @@ func (r Report) Summary() string {
 func (r Report) Write(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("clusterctl at scale: real engine, setup, Grid Engine and plugin code against simulated nodes")
-	p("(network RTT %s, %.0f Mbit/s per link; cloud API calls %s each; node-side work as recorded on real nodes)",
-		r.RTT, r.Bandwidth*8/1e6, r.APILatency)
+	p("(network RTT %s, %.0f Mbit/s per link, %.0f Mbit/s for this machine; cloud API calls %s each; node-side work as recorded on real nodes)",
+		r.RTT, r.Bandwidth*8/1e6, r.Uplink*8/1e6, r.APILatency)
 	for _, set := range []struct {
 		title string
 		figs  []SetupFigure

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -53,6 +54,8 @@ type app struct {
 	publicIP     func(context.Context) (netip.Addr, error)
 	builtinSSH   bool // use the built-in SSH client even when ssh is installed
 	providerSeam func(context.Context) (cloud.Provider, error)
+	// dialSeam replaces the network for SSH (the simulated one of the scale benchmark).
+	dialSeam func(ctx context.Context, network, addr string) (net.Conn, error)
 	// syncCopier replaces syncdata's work on the master (moto's instances run nothing).
 	syncCopier cluster.DataCopier
 	// localStateDir and localImageDir move the local provider's state (tests: a temp dir;
@@ -272,7 +275,7 @@ func (a *app) enableDebug() {
 func globalShorthands(args []string) []string {
 	out := append([]string(nil), args...)
 	long := map[string]string{"c": "--config", "r": "--region"}
-	takesValue := map[string]bool{"--config": true, "--region": true, "--output": true, "--concurrency": true}
+	takesValue := map[string]bool{"--config": true, "--region": true, "--output": true, "--concurrency": true, "--wait-timeout": true}
 	for i := 0; i < len(out); i++ {
 		arg := out[i]
 		short := ""

@@ -13,6 +13,7 @@ import (
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/cloud/ec2"
 	"github.com/clusterctl/clusterctl/internal/cloud/ec2/mototest"
 )
 
@@ -127,7 +128,7 @@ func TestCatalogCommands(t *testing.T) {
 	e.must("listspots", "-c")
 	var id string
 	for _, in := range e.instances("cat") {
-		if tagValue(in.Tags, cloud.TagAlias) == "master" {
+		if ec2.InstanceOf(in).Alias == "master" {
 			id = aws.ToString(in.InstanceId)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/cloud/ec2"
 	"github.com/clusterctl/clusterctl/internal/cluster"
 )
 
@@ -114,7 +115,7 @@ DATA_SNAPSHOTS = ` + snap + `
 	byAlias := func() map[string]types.Instance {
 		m := map[string]types.Instance{}
 		for _, in := range e.instances("gb") {
-			m[tagValue(in.Tags, cloud.TagAlias)] = in
+			m[ec2.InstanceOf(in).Alias] = in
 		}
 		return m
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/cloud/ec2"
 	"github.com/clusterctl/clusterctl/internal/cluster"
 	"github.com/clusterctl/clusterctl/internal/ui"
 )
@@ -43,7 +44,7 @@ func (e *awsEnv) cliWithin(d time.Duration, args ...string) cliResult {
 func (e *awsEnv) instanceByAlias(tag, alias string) types.Instance {
 	e.t.Helper()
 	for _, in := range e.instances(tag) {
-		if tagValue(in.Tags, cloud.TagAlias) == alias {
+		if ec2.InstanceOf(in).Alias == alias {
 			return in
 		}
 	}
@@ -132,7 +133,7 @@ func TestHostileTagsIgnored(t *testing.T) {
 	node2 := aws.ToString(e.instanceByAlias("hostile", "node002").InstanceId)
 	node1 := aws.ToString(e.instanceByAlias("hostile", "node001").InstanceId)
 	e.setTags(node2, map[string]string{cloud.TagAlias: "n;touch /tmp/pwned"})
-	key := tagValue(e.instanceByAlias("hostile", "node001").Tags, cloud.TagHostKey)
+	key := ec2.InstanceOf(e.instanceByAlias("hostile", "node001")).HostKey
 	e.setTags(node1, map[string]string{cloud.TagHostKey: key + "\nCLUSTERCTL_EOF\ntouch /tmp/pwned"})
 	foreign := e.foreignInstance("hostile", "node009")
 	dir := t.TempDir()

@@ -76,7 +76,7 @@ func commandPurposes(cmd string) []ec2.Purpose {
 // commandName is the command of a clusterctl command line: the first word that is neither a
 // global flag nor its value.
 func commandName(args []string) string {
-	takesValue := map[string]bool{"--config": true, "--output": true, "-r": true, "--region": true, "--concurrency": true}
+	takesValue := map[string]bool{"--config": true, "--output": true, "-r": true, "--region": true, "--concurrency": true, "--wait-timeout": true}
 	for i := 0; i < len(args); i++ {
 		switch {
 		case takesValue[args[i]]:

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
+	"github.com/clusterctl/clusterctl/internal/cloud/ec2"
 	"github.com/clusterctl/clusterctl/internal/cluster"
 )
 
@@ -68,9 +69,9 @@ func TestStartListStopTerminate(t *testing.T) {
 	}
 	aliases := map[string]bool{}
 	for _, in := range insts {
-		alias := tagValue(in.Tags, cloud.TagAlias)
+		alias := ec2.InstanceOf(in).Alias
 		aliases[alias] = true
-		if tagValue(in.Tags, cloud.TagName) != "demo-"+alias || tagValue(in.Tags, cloud.TagHostKey) == "" {
+		if name := tagValue(in.Tags, cloud.TagName); !strings.HasPrefix(name, "demo-") || !strings.Contains(name, alias) || ec2.InstanceOf(in).HostKey == "" {
 			t.Errorf("instance %s tags: %v", aws.ToString(in.InstanceId), in.Tags)
 		}
 		if in.MetadataOptions == nil || in.MetadataOptions.HttpTokens != types.HttpTokensStateRequired {
@@ -152,7 +153,7 @@ func TestSpotStart(t *testing.T) {
 	}
 	spot := map[string]bool{}
 	for _, in := range e.instances("spotty") {
-		spot[tagValue(in.Tags, cloud.TagAlias)] = in.InstanceLifecycle == types.InstanceLifecycleTypeSpot
+		spot[ec2.InstanceOf(in).Alias] = in.InstanceLifecycle == types.InstanceLifecycleTypeSpot
 	}
 	if spot["master"] || !spot["node001"] || !spot["node002"] {
 		t.Fatalf("want spot workers and an on-demand master: %v", spot)
@@ -163,7 +164,7 @@ func TestSpotStart(t *testing.T) {
 	e.must("stop", "-y", "-t", "spotty")
 	states := map[string]types.InstanceStateName{}
 	for _, in := range e.instances("spotty") {
-		states[tagValue(in.Tags, cloud.TagAlias)] = in.State.Name
+		states[ec2.InstanceOf(in).Alias] = in.State.Name
 	}
 	if len(states) != 1 || states["master"] != types.InstanceStateNameStopped {
 		t.Errorf("stop -t must terminate spot nodes and stop the master: %v", states)
@@ -309,7 +310,7 @@ func TestUnfulfilledSpotCancelled(t *testing.T) {
 	}
 	left := map[string]bool{}
 	for _, in := range e.instances("starved") {
-		left[tagValue(in.Tags, cloud.TagAlias)] = true
+		left[ec2.InstanceOf(in).Alias] = true
 	}
 	if len(left) != 1 || !left["master"] {
 		t.Errorf("want only the master left, got %v", left)
@@ -343,7 +344,7 @@ func TestTerminateKeepsVolumes(t *testing.T) {
 	st, on := state()
 	var master string
 	for _, in := range e.instances("keep") {
-		if tagValue(in.Tags, cloud.TagAlias) == "master" {
+		if ec2.InstanceOf(in).Alias == "master" {
 			master = aws.ToString(in.InstanceId)
 		}
 	}

@@ -191,7 +191,7 @@ func (a *app) engine(p cloud.Provider) *cluster.Engine {
 	catalog := plugins.NewCatalog()
 	return &cluster.Engine{
 		Provider: p, Status: a.streams.Status(), Log: a.logger, Version: version,
-		StateDir: filepath.Join(a.env.Home, ".clusterctl"), PublicIP: a.publicIP, WaitTimeout: a.waitTimeout,
+		StateDir: filepath.Join(a.env.Home, ".clusterctl"), PublicIP: a.publicIP, WaitTimeout: a.waitTimeout, Dial: a.dialSeam,
 		Secret: func(builtin, param string) bool {
 			spec, ok := catalog.Lookup(builtin)
 			if !ok {

@@ -33,7 +33,9 @@ func newRootCmd(a *app) *cobra.Command {
 	pf.StringVar(&a.region, "region", "", "AWS region (default: AWS_REGION_NAME in [aws info], else the AWS SDK's, else us-east-1); -r before the command works too")
 	pf.BoolVar(&a.debug, "debug", false, "print debug messages on stderr too (they always go to the log file); -d before the command works too")
 	pf.StringVar(&a.output, "output", "text", "output format: text or json")
-	pf.IntVar(&a.concurrency, "concurrency", 32, "nodes worked on at once in per-node steps")
+	pf.IntVar(&a.concurrency, "concurrency", 0, "nodes worked on at once in per-node steps (0: all of them, as far as open files allow)")
+	// The default is the app's, so a test's shorter bound survives the flags' definition.
+	pf.DurationVar(&a.waitTimeout, "wait-timeout", a.waitTimeout, "give up waiting for instances to run and for their SSH after this long (0: 15m for instances, 10m for SSH, 2m for local SSH)")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if _, err := a.format(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,6 +24,10 @@ type Access struct {
 	KnownHosts *remote.KnownHosts
 	KeyFile    string
 	LoginUser  string
+
+	// dial and observe are the engine's Dial and Observe, for Options.
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	observe func(remote.Exchange)
 }
 
 // Access loads a cluster for SSH work. keyFile maps the cluster's key pair name to the local
@@ -42,7 +47,8 @@ func (e *Engine) Access(ctx context.Context, tag string, keyFile func(keyName st
 	if err := e.pinHostKeys(tag, insts, nil); err != nil {
 		return nil, err
 	}
-	a := &Access{Tag: tag, Cluster: cl, Record: rec, Instances: insts, KnownHosts: e.KnownHosts(tag), LoginUser: rec.LoginUser}
+	a := &Access{Tag: tag, Cluster: cl, Record: rec, Instances: insts, KnownHosts: e.KnownHosts(tag), LoginUser: rec.LoginUser,
+		dial: e.Dial, observe: e.Observe}
 	if a.LoginUser == "" {
 		a.LoginUser = e.Provider.Capabilities().DefaultLoginUser
 	}
@@ -152,7 +158,7 @@ func (a *Access) RunAsRoot(ctx context.Context, in cloud.Instance, script string
 
 // Options are the SSH options for this cluster: its key and its pinned host keys.
 func (a *Access) Options() remote.Options {
-	return remote.Options{KeyFile: a.KeyFile, KnownHosts: a.KnownHosts}
+	return remote.Options{KeyFile: a.KeyFile, KnownHosts: a.KnownHosts, Dial: a.dial, Observe: a.observe}
 }
 
 // ClusterKeyPath is the key clusterctl generates for a local cluster started without KEYNAME.

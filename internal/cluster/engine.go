@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"path/filepath"
@@ -32,10 +33,16 @@ type Engine struct {
 	Now func() time.Time
 	// PublicIP finds the caller's public address for the default SSH_CIDR.
 	PublicIP func(context.Context) (netip.Addr, error)
-	// WaitTimeout bounds each wait for instances to reach a state.
+	// WaitTimeout bounds each wait for instances to reach a state and for their SSH
+	// (--wait-timeout); 0 means the defaults (cloud.DefaultWaitTimeout, SSHReadyTimeout).
 	WaitTimeout time.Duration
 	// Secret reports which plugin parameters are secrets, so records leave them out.
 	Secret func(builtin, param string) bool
+	// Dial and Observe go into every SSH connection's options (remote.Options): the simulated
+	// network of internal/cloud/sim, and the recording of real nodes' answers for it. Nil
+	// means the system's network, unobserved.
+	Dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	Observe func(remote.Exchange)
 
 	// warned holds the warnings shown by this engine (one command), so each shows once.
 	warned sync.Map

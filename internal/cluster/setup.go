@@ -2,7 +2,12 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
@@ -52,14 +57,25 @@ func (e *Engine) openSession(ctx context.Context, tag string, o SetupOptions) (*
 	if e.Provider.Capabilities().HostOnlyNetwork {
 		opts.ReadyTimeout = 2 * time.Minute // local containers boot in seconds
 	}
+	if e.WaitTimeout > 0 {
+		opts.ReadyTimeout = e.WaitTimeout // the user's bound (--wait-timeout)
+	}
+	var retries sync.Map // alias -> why its last attempt failed
 	opts.OnRetry = func(t remote.Target, n int, err error) {
 		e.log().Debug("node not reachable yet, retrying", "node", t.Label(), "attempt", n, "error", err.Error())
+		retries.Store(t.Name, retryReason(err))
 	}
 	pool := remote.NewPool(opts)
 	c := &setup.Cluster{Tag: tag, User: acc.Record.ClusterUser, Shell: acc.Record.ClusterShell,
 		SharedFS: e.Provider.Capabilities().SharedFilesystem, HostKeys: map[string]string{},
 		Pool: pool, Concurrency: o.Concurrency, Status: e.Status, Log: e.log(),
-		Region: e.region(), LocalDir: e.StateDir}
+		Region: e.region(), LocalDir: e.StateDir,
+		LastRetry: func(alias string) string {
+			if v, ok := retries.Load(alias); ok {
+				return v.(string)
+			}
+			return "not tried yet"
+		}}
 	if pub, err := AuthorizedKey(acc.KeyFile); err == nil && pub != "" {
 		c.UserKeys = []string{pub}
 	}
@@ -227,4 +243,20 @@ func (e *Engine) region() string {
 		return r.Region()
 	}
 	return e.Provider.Name()
+}
+
+// retryReason says in a few words why a connection attempt failed, for a status line.
+func retryReason(err error) string {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "sshd not listening yet"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route yet"
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return "no answer"
+	case strings.Contains(err.Error(), "unable to authenticate"):
+		return "key not installed yet"
+	}
+	return "connection failed"
 }

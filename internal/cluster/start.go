@@ -296,6 +296,14 @@ func (e *Engine) waitRunning(ctx context.Context, cl cloud.Cluster) ([]cloud.Ins
 	err = e.step(ctx, fmt.Sprintf("wait for %d instances to run", len(ids)), func(ctx context.Context, st *ui.Step) error {
 		ctx, cancel := context.WithTimeout(ctx, e.waitTimeout())
 		defer cancel()
+		if st != nil {
+			ctx = cloud.WithWaitReporter(ctx, func(s cloud.WaitStatus) {
+				st.Count(s.Ready, s.Total)
+				if len(s.Pending) > 0 {
+					st.Report("not ready: " + s.String())
+				}
+			})
+		}
 		running, err = e.Provider.Wait(ctx, tag, ids, cloud.StateRunning)
 		if st != nil {
 			st.Count(len(running), len(ids))

@@ -28,6 +28,8 @@ type Client struct {
 
 	// sessions holds one token per open session, bounding them to Options.MaxSessions.
 	sessions chan struct{}
+	// observe is Options.Observe.
+	observe func(Exchange)
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -85,7 +87,7 @@ func prepare(opts Options) (Options, *identity, error) {
 // newClient wraps an established connection and starts its keepalive and its watcher.
 func newClient(t Target, conn *ssh.Client, o Options, jump *Client) *Client {
 	c := &Client{target: t, conn: conn, jump: jump, done: make(chan struct{}),
-		sessions: make(chan struct{}, o.MaxSessions)}
+		sessions: make(chan struct{}, o.MaxSessions), observe: o.Observe}
 	stopKeepalive := make(chan struct{})
 	if o.KeepaliveInterval > 0 {
 		go keepalive(conn, o.KeepaliveInterval, o.KeepaliveMaxMissed, stopKeepalive, func(err error) {

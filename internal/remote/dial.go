@@ -34,17 +34,22 @@ var _ net.Error = (*handshakeTimeoutError)(nil)
 // once when ctx does.
 func dialOnce(ctx context.Context, t Target, o Options, id *identity, jump *ssh.Client) (*ssh.Client, error) {
 	addr := t.HostPort()
-	if err := checkDialAllowed(addr); err != nil {
-		return nil, err
+	if o.Dial == nil {
+		if err := checkDialAllowed(addr); err != nil {
+			return nil, err
+		}
 	}
 	dctx, cancel := context.WithTimeout(ctx, o.DialTimeout)
 	var (
 		conn net.Conn
 		err  error
 	)
-	if jump != nil {
+	switch {
+	case jump != nil:
 		conn, err = jump.DialContext(dctx, "tcp", addr)
-	} else {
+	case o.Dial != nil:
+		conn, err = o.Dial(dctx, "tcp", addr)
+	default:
 		var d net.Dialer
 		conn, err = d.DialContext(dctx, "tcp", addr)
 	}

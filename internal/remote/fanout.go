@@ -7,14 +7,14 @@ import (
 	"sync"
 )
 
-// DefaultConcurrency is how many nodes a fan-out works on at once: enough to finish a
-// 200-node cluster in a few rounds, few enough not to exhaust file descriptors, the agent or
-// the jump host's MaxStartups.
+// DefaultConcurrency is the least bound FanOutLimit gives, and the bound where the open-file
+// limit cannot be read.
 const DefaultConcurrency = 32
 
 // FanOutOpts adjust a fan-out.
 type FanOutOpts struct {
-	// Concurrency bounds the items in progress at once (default DefaultConcurrency).
+	// Concurrency bounds the items in progress at once; 0 means FanOutLimit (every item at
+	// once, as far as open files allow). A bound above FanOutLimit is lowered to it.
 	Concurrency int
 	// OnDone is called once per finished item, serialised, with the count finished so far,
 	// so a status line can show "37/64 nodes". err is the item's error or nil.
@@ -42,11 +42,11 @@ func (e *HostError) Unwrap() error { return e.Err }
 // also says how many items never ran.
 func FanOut[T any](ctx context.Context, items []T, name func(T) string, opts FanOutOpts,
 	fn func(context.Context, T) error) error {
-	limit := opts.Concurrency
-	if limit <= 0 {
-		limit = DefaultConcurrency
+	limit := FanOutLimit()
+	if opts.Concurrency > 0 {
+		limit = min(limit, opts.Concurrency)
 	}
-	limit = min(limit, len(items))
+	limit = max(min(limit, len(items)), 1)
 	errs := make([]error, len(items))
 	started := make([]bool, len(items))
 	next := make(chan int)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +17,29 @@ import (
 )
 
 func nodeName(i int) string { return fmt.Sprintf("node%03d", i) }
+
+// TestFanOutLimitFollowsOpenFiles: the default bound is what the open-file limit leaves, at
+// least DefaultConcurrency and at most MaxConcurrency.
+func TestFanOutLimitFollowsOpenFiles(t *testing.T) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	got := remote.FanOutLimit()
+	if got < remote.DefaultConcurrency || got > remote.MaxConcurrency || uint64(got) > lim.Cur {
+		t.Fatalf("FanOutLimit() = %d with a limit of %d open files", got, lim.Cur)
+	}
+	// A lower limit lowers the bound (restored at the end).
+	low := lim
+	low.Cur = 300
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	if got := remote.FanOutLimit(); got >= 300-100 || got < remote.DefaultConcurrency {
+		t.Fatalf("FanOutLimit() = %d with a limit of 300 open files", got)
+	}
+}
 
 func TestFanOut(t *testing.T) {
 	items := make([]int, 100)
@@ -28,7 +52,8 @@ func TestFanOut(t *testing.T) {
 		failing     map[int]bool
 		wantMax     int
 	}{
-		{name: "default concurrency", failing: map[int]bool{}, wantMax: remote.DefaultConcurrency},
+		// By default every item runs at once, as far as open files allow.
+		{name: "default concurrency", failing: map[int]bool{}, wantMax: len(items)},
 		{name: "limited, some fail", concurrency: 4, failing: map[int]bool{3: true, 50: true, 99: true}, wantMax: 4},
 	}
 	for _, tt := range tests {
@@ -61,7 +86,7 @@ func TestFanOut(t *testing.T) {
 				}
 				return nil
 			})
-			if p := peak.Load(); p > int64(tt.wantMax) || p < 2 {
+			if p := peak.Load(); p > int64(tt.wantMax) || p < 2 || (tt.concurrency == 0 && p < int64(len(items))/2) {
 				t.Errorf("peak concurrency %d, want 2..%d", p, tt.wantMax)
 			}
 			if len(dones) != len(items) || dones[len(dones)-1] != len(items) {

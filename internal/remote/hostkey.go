@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"os"
+	"syscall"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -83,14 +86,46 @@ func (k *KnownHosts) pinFirstUse(p HostKeyPolicy, hostname string, remote net.Ad
 // check verifies key against the file as it is now. Writers replace the file atomically, so
 // no lock is needed to read a consistent version.
 func (k *KnownHosts) check(hostname string, remote net.Addr, key ssh.PublicKey) error {
-	cb, err := knownhosts.New(k.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		cb, err = knownhosts.New()
-	}
+	cb, err := k.parsed()
 	if err != nil {
 		return fmt.Errorf("parse known_hosts: %w", err)
 	}
 	return cb(hostname, remote, key)
+}
+
+// parsed returns the file's checker, parsed again only when the file changed (writers replace
+// it, so a new version has a new inode): a thousand connections read a thousand-line file
+// once, not a thousand times.
+func (k *KnownHosts) parsed() (ssh.HostKeyCallback, error) {
+	st, err := os.Stat(k.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return knownhosts.New()
+	}
+	if err != nil {
+		return nil, err
+	}
+	id := fileID{size: st.Size(), mtime: st.ModTime()}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		id.dev, id.ino = uint64(sys.Dev), sys.Ino
+	}
+	k.cacheMu.Lock()
+	defer k.cacheMu.Unlock()
+	if k.cached != nil && k.cachedID == id {
+		return k.cached, nil
+	}
+	cb, err := knownhosts.New(k.path)
+	if err != nil {
+		return nil, err
+	}
+	k.cached, k.cachedID = cb, id
+	return cb, nil
+}
+
+// fileID tells versions of a file apart.
+type fileID struct {
+	dev, ino uint64
+	size     int64
+	mtime    time.Time
 }
 
 // explain turns knownhosts errors into the typed errors of this package.

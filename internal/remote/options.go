@@ -1,6 +1,10 @@
 package remote
 
-import "time"
+import (
+	"context"
+	"net"
+	"time"
+)
 
 // Defaults applied by Options.withDefaults. They are tuned for EC2 nodes reached over the
 // internet: long enough for a loaded instance to answer, short enough that a dead node is
@@ -14,6 +18,10 @@ const (
 	DefaultMaxBackoff        = 5 * time.Second
 	// DefaultMaxSessions matches sshd's MaxSessions default of 10 sessions per connection.
 	DefaultMaxSessions = 10
+	// DefaultMaxForwards is how many nodes a Pool reaches through one connection to their jump
+	// host: each is an open file of that connection's sshd process, which systemd limits to
+	// 1024.
+	DefaultMaxForwards = 500
 )
 
 // Options configure how connections are made. One Options value is usually shared by every
@@ -63,6 +71,34 @@ type Options struct {
 	// one connection (default DefaultMaxSessions). sshd refuses sessions beyond its
 	// MaxSessions; callers past the bound wait for a free slot instead of failing.
 	MaxSessions int
+
+	// MaxForwards bounds the nodes a Pool reaches through one connection to a jump host
+	// (default DefaultMaxForwards); more open further connections to it.
+	MaxForwards int
+
+	// Dial, when set, makes the connections to hosts dialled directly (not through a jump host)
+	// instead of the system's TCP stack: the simulated network of internal/cloud/sim, which
+	// runs the real client against thousands of in-process nodes. Such a dialer reaches nothing
+	// outside the process, so DialAllowEnv does not apply to it.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Observe, when set, is told about every command that ran (Run, RunWith), with what it
+	// returned, so the answers of real nodes can be recorded for the simulation.
+	Observe func(Exchange)
+}
+
+// Exchange is one command as a node saw it and what came back.
+type Exchange struct {
+	Target Target
+	// Command is the command as given to Run; Sudo says whether it ran through sudo.
+	Command string
+	Sudo    bool
+	// Line is the command line as sent, the sudo wrapper included (ScriptOnStdin for a long
+	// command, which went on its standard input).
+	Line   string
+	Result Result
+	// Err is the run's error: a *RemoteError for a non-zero exit, else a connection problem.
+	Err      error
+	Duration time.Duration
 }
 
 // withDefaults returns a copy of o with zero durations replaced by the package defaults.
@@ -92,4 +128,11 @@ func (o Options) withDefaults() Options {
 		o.MaxSessions = DefaultMaxSessions
 	}
 	return o
+}
+
+func (o Options) maxForwards() int {
+	if o.MaxForwards > 0 {
+		return o.MaxForwards
+	}
+	return DefaultMaxForwards
 }

@@ -19,6 +19,9 @@ type Pool struct {
 	mu     sync.Mutex
 	conns  map[string]*poolEntry
 	closed bool
+	// jumpSlots assigns each target reached through a jump host to one of the jump host's
+	// connections (slot 0 is the one every other caller shares), at most MaxForwards each.
+	jumpSlots map[string]map[string]int
 }
 
 // poolEntry is one target's connection, or the dial in progress for it.
@@ -33,14 +36,18 @@ type poolEntry struct {
 
 // NewPool returns an empty pool whose connections are made with opts.
 func NewPool(opts Options) *Pool {
-	return &Pool{opts: opts, conns: map[string]*poolEntry{}}
+	return &Pool{opts: opts, conns: map[string]*poolEntry{}, jumpSlots: map[string]map[string]int{}}
 }
 
 // Get returns the pooled connection to t, connecting (with Connect's retries) when there is
 // none or the previous one has died. The returned client belongs to the pool: its Close
 // does nothing.
 func (p *Pool) Get(ctx context.Context, t Target) (*Client, error) {
-	key := t.key()
+	return p.get(ctx, t, t.key())
+}
+
+// get is Get with the pool's key for the connection: a jump host has one key per slot.
+func (p *Pool) get(ctx context.Context, t Target, key string) (*Client, error) {
 	for {
 		p.mu.Lock()
 		if p.closed {
@@ -93,7 +100,7 @@ func (p *Pool) dial(ctx context.Context, t Target) (*Client, error) {
 	conn, err := retry(ctx, t, o, func(actx context.Context) (*ssh.Client, error) {
 		var jump *ssh.Client
 		if t.Jump != nil {
-			j, err := p.Get(actx, *t.Jump)
+			j, err := p.get(actx, *t.Jump, p.jumpKey(t))
 			if err != nil {
 				return nil, fmt.Errorf("jump host: %w", err)
 			}
@@ -107,6 +114,37 @@ func (p *Pool) dial(ctx context.Context, t Target) (*Client, error) {
 	c := newClient(t, conn, o, nil)
 	c.pooled = true
 	return c, nil
+}
+
+// jumpKey is the pool key of the jump connection t goes through: the first MaxForwards
+// targets share the jump host's own connection, the next ones a second connection, and so on.
+// Each connection forwarded through is an open file of the jump host's sshd process for that
+// connection, which systemd starts with a limit of 1024; a thousand nodes behind one master
+// therefore take two connections to it, not one.
+func (p *Pool) jumpKey(t Target) string {
+	base := t.Jump.key()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	slots := p.jumpSlots[base]
+	if slots == nil {
+		slots = map[string]int{}
+		p.jumpSlots[base] = slots
+	}
+	k, ok := slots[t.key()]
+	if !ok {
+		used := map[int]int{}
+		for _, s := range slots {
+			used[s]++
+		}
+		for used[k] >= p.opts.maxForwards() {
+			k++
+		}
+		slots[t.key()] = k
+	}
+	if k == 0 {
+		return base
+	}
+	return fmt.Sprintf("%s#%d", base, k)
 }
 
 // adopt keeps c unless the pool was closed while it was being dialled.
@@ -136,18 +174,30 @@ func (p *Pool) Close() error {
 	entries := p.conns
 	p.conns = map[string]*poolEntry{}
 	p.mu.Unlock()
-	var errs []error
+	// Closing waits for each connection's end, a round trip through a jump host: a thousand
+	// of them close at once, not one after another.
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs []error
+	)
 	for _, e := range entries {
 		select {
 		case <-e.ready:
 		default:
 			continue // still dialling: Get's adopt closes it when the dial finishes
 		}
-		if e.client != nil {
-			if err := e.client.shutdown(); err != nil {
-				errs = append(errs, err)
-			}
+		if e.client == nil {
+			continue
 		}
+		wg.Go(func() {
+			if err := e.client.shutdown(); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }

@@ -197,3 +197,51 @@ func TestSessionLimitsQueueInsteadOfFailing(t *testing.T) {
 		})
 	}
 }
+
+// TestPoolSpreadsNodesOverJumpConnections: a jump host's connection carries at most
+// MaxForwards forwarded nodes (an sshd process has a limit of open files); more nodes open
+// another connection to it, and the first one stays the one master commands use.
+func TestPoolSpreadsNodesOverJumpConnections(t *testing.T) {
+	e := newEnv(t)
+	auth := []ssh.PublicKey{e.signer.PublicKey()}
+	master := sshtest.Start(t, sshtest.Config{AuthorizedKeys: auth})
+	if err := e.kh.Pin([]string{master.Addr}, master.HostKey.PublicKey()); err != nil {
+		t.Fatal(err)
+	}
+	jump := target("master", master.Addr)
+	var nodes []remote.Target
+	for i := 1; i <= 5; i++ {
+		s := sshtest.Start(t, sshtest.Config{AuthorizedKeys: auth})
+		if err := e.kh.Pin([]string{s.Addr}, s.HostKey.PublicKey()); err != nil {
+			t.Fatal(err)
+		}
+		tg := target(fmt.Sprintf("node%03d", i), s.Addr)
+		tg.Jump = &jump
+		nodes = append(nodes, tg)
+	}
+	opts := e.opts()
+	opts.MaxForwards = 2
+	pool := remote.NewPool(opts)
+	defer pool.Close()
+	m, err := pool.Get(t.Context(), jump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range nodes {
+		c, err := pool.Get(t.Context(), tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := c.Run(t.Context(), "echo ok"); err != nil || res.Stdout != "ok\n" {
+			t.Fatalf("%s: %+v %v", tg.Name, res, err)
+		}
+	}
+	// Five nodes, two per connection: three connections to the master, the first shared
+	// with its own commands.
+	if got := master.Accepted(); got != 3 {
+		t.Fatalf("master accepted %d connections, want 3", got)
+	}
+	if again, err := pool.Get(t.Context(), jump); err != nil || again != m {
+		t.Fatalf("the master's own connection changed: %v", err)
+	}
+}

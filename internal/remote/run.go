@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -41,6 +43,41 @@ func (c *Client) Run(ctx context.Context, cmd string) (Result, error) {
 
 // RunWith is Run with options: sudo, stdin, live output.
 func (c *Client) RunWith(ctx context.Context, cmd string, opts RunOpts) (Result, error) {
+	if c.observe == nil {
+		return c.runWith(ctx, cmd, opts)
+	}
+	start := time.Now()
+	res, err := c.runWith(ctx, cmd, opts)
+	line, _ := c.line(cmd, opts)
+	c.observe(Exchange{Target: c.target, Command: cmd, Sudo: opts.Sudo && c.target.User != "root", Line: line,
+		Result: res, Err: err, Duration: time.Since(start)})
+	return res, err
+}
+
+// MaxArgScript is the longest command sent as the remote shell's argument. Linux refuses a
+// single argument over 128 KiB (MAX_ARG_STRLEN) and SSH servers a request over 256 KiB, and a
+// master's configuration for a thousand hosts is longer: such a command goes on the shell's
+// standard input instead, to ScriptOnStdin.
+const MaxArgScript = 64 << 10
+
+// ScriptOnStdin is the command that runs a long script sent on its standard input. The shell
+// reads the whole script before running it, so its commands still find their standard input
+// at its end, as those of a short script given as an argument do.
+const ScriptOnStdin = `eval "$(cat)"`
+
+// line is the command line RunWith sends for cmd, and the standard input that goes with it.
+func (c *Client) line(cmd string, opts RunOpts) (string, io.Reader) {
+	stdin := opts.Stdin
+	if stdin == nil && len(cmd) > MaxArgScript {
+		stdin, cmd = strings.NewReader(cmd), ScriptOnStdin
+	}
+	if opts.Sudo && c.target.User != "root" {
+		return Sudo(cmd), stdin
+	}
+	return cmd, stdin
+}
+
+func (c *Client) runWith(ctx context.Context, cmd string, opts RunOpts) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("run on %s: %w", c.target.Label(), err)
 	}
@@ -58,12 +95,8 @@ func (c *Client) RunWith(ctx context.Context, cmd string, opts RunOpts) (Result,
 	)
 	sess.Stdout = &captureWriter{mu: &mu, buf: &stdout, tail: &tail, live: opts.Stdout}
 	sess.Stderr = &captureWriter{mu: &mu, buf: &stderr, tail: &tail, live: opts.Stderr}
-	sess.Stdin = opts.Stdin
-
-	line := cmd
-	if opts.Sudo && c.target.User != "root" {
-		line = Sudo(cmd)
-	}
+	line, stdin := c.line(cmd, opts)
+	sess.Stdin = stdin
 	if err := sess.Start(line); err != nil {
 		return Result{}, c.connError("start command", err)
 	}

@@ -7,10 +7,10 @@ import (
 	"github.com/pkg/sftp"
 )
 
-// sftpServerScript starts the node's sftp-server as root: sshd's own SFTP subsystem runs as
+// SFTPServerScript starts the node's sftp-server as root: sshd's own SFTP subsystem runs as
 // the login user, and a root one is what reads what only root may. The places are Debian's
 // and Ubuntu's, Red Hat's and Arch's.
-const sftpServerScript = `for p in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server /usr/lib/ssh/sftp-server /usr/libexec/sftp-server; do
+const SFTPServerScript = `for p in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server /usr/lib/ssh/sftp-server /usr/libexec/sftp-server; do
   [ -x "$p" ] && exec "$p"
 done
 echo "no sftp-server program found on this node" >&2
@@ -48,7 +48,7 @@ func (c *Client) rootSFTP(ctx context.Context) (*sftp.Client, func(), error) {
 		closeAll()
 		return nil, nil, err
 	}
-	cmd := sftpServerScript
+	cmd := SFTPServerScript
 	if c.target.User != "root" {
 		cmd = Sudo(cmd)
 	}

@@ -66,6 +66,12 @@ func TestSSHDRunAndSudo(t *testing.T) {
 			opts: remote.RunOpts{Sudo: true}, want: "Z\nit's root\n"},
 		{name: "sudo exit status", cmd: "exit 4", opts: remote.RunOpts{Sudo: true}, wantStatus: 4},
 		{name: "stdin", cmd: "wc -c", opts: remote.RunOpts{Stdin: strings.NewReader("12345")}, want: "5\n"},
+		// Over Linux's 128 KiB argument limit: the script goes on standard input, its commands
+		// still find theirs empty (cat prints nothing), and set -e and exit work as in a short one.
+		{name: "long script", cmd: longScript(200<<10, "id -un; cat; echo done"), want: sshdtest.User + "\ndone\n"},
+		{name: "long script with sudo", cmd: longScript(300<<10, "id -u; cat; exit 3"), opts: remote.RunOpts{Sudo: true},
+			want: "0\n", wantStatus: 3},
+		{name: "long script stops at an error", cmd: longScript(200<<10, "set -e; false; echo not reached"), wantStatus: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,4 +283,10 @@ func TestSSHDPutNamesStartingWithDash(t *testing.T) {
 	if data, err := os.ReadFile(filepath.Join(s.Home, dest, "-f.txt")); err != nil || string(data) != "dash\n" {
 		t.Errorf("put -f.txt into %s: %q %v", dest, data, err)
 	}
+}
+
+// longScript is tail after n bytes of comments, a script too long for a command line.
+func longScript(n int, tail string) string {
+	line := "# " + strings.Repeat("x", 77) + "\n"
+	return strings.Repeat(line, n/len(line)+1) + tail
 }

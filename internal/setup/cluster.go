@@ -80,6 +80,9 @@ type Cluster struct {
 	// Diagnose, when set, says why a node does not answer (its console, its boot state); a
 	// failed wait for SSH carries it.
 	Diagnose func(ctx context.Context, n *Node) string
+	// LastRetry, when set, says why the last attempt to connect to a node failed, for the
+	// status line of a wait for SSH.
+	LastRetry func(alias string) string
 
 	Pool        *remote.Pool
 	Concurrency int
@@ -132,8 +135,9 @@ func (c *Cluster) ForEach(ctx context.Context, name string, nodes []*Node, fn fu
 	return c.ForEachShown(ctx, name, nodes, func(ctx context.Context, n *Node, _ func(string)) error { return fn(ctx, n) })
 }
 
-// ForEachShown is ForEach where fn can show a line of progress (a script's latest output) on
-// the step's status line.
+// ForEachShown is ForEach where fn can show a line of progress (a script's latest output, the
+// nodes still awaited) on the step's status line, and without a terminal every
+// ui.ReportInterval.
 func (c *Cluster) ForEachShown(ctx context.Context, name string, nodes []*Node, fn func(context.Context, *Node, func(string)) error) error {
 	if len(nodes) == 0 {
 		return nil
@@ -142,7 +146,7 @@ func (c *Cluster) ForEachShown(ctx context.Context, name string, nodes []*Node, 
 		show := func(string) {}
 		if st != nil {
 			st.Count(0, len(nodes))
-			show = st.Detail
+			show = st.Report
 		}
 		return remote.FanOut(ctx, nodes, (*Node).Name, remote.FanOutOpts{Concurrency: c.Concurrency,
 			OnDone: func(done, total int, _ string, _ error) {

@@ -3,8 +3,10 @@ package setup
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/clusterctl/clusterctl/internal/cloud"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
@@ -20,8 +22,10 @@ func (waitSSH) Run(ctx context.Context, c *Cluster) error {
 }
 
 func addWaitSSH(ctx context.Context, c *Cluster, nodes []*Node) error {
-	return c.ForEach(ctx, "wait for SSH", nodes, func(ctx context.Context, n *Node) error {
+	w := newWaiting(nodes, c.LastRetry)
+	return c.ForEachShown(ctx, "wait for SSH", nodes, func(ctx context.Context, n *Node, show func(string)) error {
 		_, err := c.Client(ctx, n)
+		show(w.done(n))
 		if err != nil && c.Diagnose != nil && ctx.Err() == nil {
 			dctx, cancel := context.WithTimeout(ctx, diagnoseTimeout)
 			defer cancel()
@@ -115,4 +119,39 @@ func forgetNodes(ctx context.Context, c *Cluster, remaining, gone []*Node) error
 	}
 	_, err := c.Sudo(ctx, m, exportsEdit(nil, c.sharedPaths(), gone).Script()+"\nexportfs -ra")
 	return err
+}
+
+// waiting tracks the nodes a wait for SSH still waits for, to name them (and why, from the
+// last failed attempt) on the step's status line.
+type waiting struct {
+	mu      sync.Mutex
+	pending map[string]bool
+	why     func(alias string) string
+}
+
+func newWaiting(nodes []*Node, why func(string) string) *waiting {
+	w := &waiting{pending: make(map[string]bool, len(nodes)), why: why}
+	for _, n := range nodes {
+		w.pending[n.Alias] = true
+	}
+	return w
+}
+
+// done marks n connected and describes the nodes still awaited.
+func (w *waiting) done(n *Node) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.pending, n.Alias)
+	status := cloud.WaitStatus{Pending: make(map[string]string, len(w.pending))}
+	for a := range w.pending {
+		if w.why != nil {
+			status.Pending[a] = w.why(a)
+		} else {
+			status.Pending[a] = ""
+		}
+	}
+	if len(status.Pending) == 0 {
+		return ""
+	}
+	return "waiting for " + status.String()
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -127,29 +126,33 @@ func splitKeys(out string) (private, public []byte, err error) {
 	return []byte(priv), []byte(strings.TrimSpace(pub) + "\n"), nil
 }
 
-// installRootKey copies root's key pair to a node over SFTP (never on a command line, where
-// other users could see it) and authorizes it.
+// installRootKey gives a node root's key pair in one command: the private key goes on the
+// command's standard input (never on a command line, where other users could see it) into a
+// file made in root's own .ssh and renamed into place; the public key is an argument.
 func installRootKey(ctx context.Context, c *Cluster, n *Node, private, public []byte) error {
 	client, err := c.Client(ctx, n)
 	if err != nil {
 		return err
 	}
-	if _, err := c.Sudo(ctx, n, "install -d -m 700 /root/.ssh"); err != nil {
-		return err
-	}
-	for _, f := range []struct {
-		path string
-		data []byte
-		mode uint32
-	}{{"/root/.ssh/id_ed25519", private, 0o600}, {"/root/.ssh/id_ed25519.pub", public, 0o644}} {
-		if err := client.Upload(ctx, bytes.NewReader(f.data), f.path, remote.FileOpts{Mode: os.FileMode(f.mode), Owner: "root:root", Sudo: true}); err != nil {
-			return fmt.Errorf("copy %s: %w", f.path, err)
-		}
-	}
-	_, err = c.Sudo(ctx, n, `set -e
-touch /root/.ssh/authorized_keys; chmod 600 /root/.ssh/authorized_keys
-grep -qxF "$(cat /root/.ssh/id_ed25519.pub)" /root/.ssh/authorized_keys || cat /root/.ssh/id_ed25519.pub >> /root/.ssh/authorized_keys`)
+	_, err = client.RunWith(ctx, rootKeyScript(string(public)), remote.RunOpts{Sudo: true, Stdin: bytes.NewReader(private)})
 	return err
+}
+
+// rootKeyScript installs the private key read from standard input and pub as root's key pair
+// and authorizes pub, changing nothing that is already so.
+func rootKeyScript(pub string) string {
+	return fmt.Sprintf(`set -e
+umask 077
+install -d -m 700 /root/.ssh
+t=$(mktemp /root/.ssh/.id_ed25519.XXXXXXXXXX)
+trap 'rm -f -- "$t"' EXIT
+cat > "$t"
+mv -f -- "$t" /root/.ssh/id_ed25519
+printf '%%s\n' %[1]s > "$t"
+chmod 644 "$t"
+mv -f -- "$t" /root/.ssh/id_ed25519.pub
+touch /root/.ssh/authorized_keys; chmod 600 /root/.ssh/authorized_keys
+grep -qxF %[1]s /root/.ssh/authorized_keys || printf '%%s\n' %[1]s >> /root/.ssh/authorized_keys`, remote.Quote(strings.TrimSpace(pub)))
 }
 
 // knownHostsEdit adds "alias,address key" lines for nodes whose host key is known.

@@ -66,7 +66,12 @@ type Step struct {
 	counted bool
 	ended   bool
 	detail  string
+	// reported is when Report last printed a line (without a terminal).
+	reported time.Time
 }
+
+// ReportInterval is how often Report prints a progress line when there is no terminal.
+const ReportInterval = 30 * time.Second
 
 // Start begins a step and shows it: a spinner line on a terminal, "• name ..." otherwise.
 func (st *Status) Start(name string) *Step {
@@ -157,6 +162,34 @@ func (sp *Step) Detail(text string) {
 	sp.st.mu.Lock()
 	defer sp.st.mu.Unlock()
 	sp.detail = strings.TrimSpace(text)
+}
+
+// Report shows how a long step stands ("20/32 ready; not ready: node003 (booting)"): on a
+// terminal's spinner line like Detail, and without a terminal as a plain line at most every
+// ReportInterval, so a log of a long wait shows it progressing and what it waits for.
+func (sp *Step) Report(text string) {
+	st := sp.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	sp.detail = strings.TrimSpace(text)
+	if sp.term || sp.ended {
+		return
+	}
+	now := st.now()
+	last := sp.reported
+	if last.IsZero() {
+		last = sp.start
+	}
+	if now.Sub(last) < ReportInterval {
+		return
+	}
+	sp.reported = now
+	line := "  " + sp.name + ": "
+	if sp.counted {
+		line += fmt.Sprintf("%d/%d %s; ", sp.done, sp.total, sp.unit)
+	}
+	st.print(line + sp.detail + "\n")
+	st.log(slog.LevelInfo, "step progress", "step", sp.name, "progress", sp.detail)
 }
 
 // SetUnit changes the counter's unit word ("nodes" by default), such as "volumes".

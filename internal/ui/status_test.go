@@ -51,6 +51,23 @@ func TestStatusPlainOutput(t *testing.T) {
 			want: "• security group ...\n✓ security group (0.3s)\n",
 		},
 		{
+			name: "reports at most every interval",
+			run: func(st *Status, clock *fakeClock) {
+				step := st.Start("wait for 32 instances to run")
+				step.Count(3, 32)
+				step.Report("not ready: node004 (booting)")
+				clock.Advance(ReportInterval)
+				step.Count(20, 32)
+				step.Report("not ready: node021 (booting)")
+				clock.Advance(time.Second)
+				step.Report("not ready: node022 (booting)")
+				step.End(nil)
+			},
+			want: "• wait for 32 instances to run ...\n  wait for 32 instances to run: 20/32 nodes; not ready: node021 (booting)\n" +
+				"✓ wait for 32 instances to run (20/32 nodes, 31.0s)\n",
+			wantLog: []string{`msg="step progress" step="wait for 32 instances to run" progress="not ready: node021 (booting)"`},
+		},
+		{
 			name: "warnings and info are plain lines",
 			run: func(st *Status, _ *fakeClock) {
 				st.Infof("using region %s", "us-east-1")

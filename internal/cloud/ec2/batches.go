@@ -18,12 +18,49 @@ type launchBatch struct {
 	userData []byte
 }
 
-// launchBatches splits a request's aliases into as few RunInstances calls as EC2's user-data
-// limit allows, measured on the real user data (host keys and boot scripts included), with
-// sizes as even as possible. Every host key adds about 140 compressed bytes, so one call
-// carries about a hundred instances, fewer with long boot scripts. It fails, before anything
-// is launched, only when the user data of a single instance is over the limit.
+// launchBatches splits a request's aliases into as few RunInstances calls as EC2's limits
+// allow: at most maxBatch instances whose aliases fit one tag value (batchTags names them at
+// launch), and user data under EC2's limit, measured on the real user data (host keys and boot
+// scripts included), with sizes as even as possible. Every host key adds about 140 compressed
+// bytes, so one call carries about a hundred instances, fewer with long boot scripts. It fails,
+// before anything is launched, only when the user data of a single instance is over the limit.
 func launchBatches(aliases []string, boot cloud.BootConfig) ([]launchBatch, error) {
+	var out []launchBatch
+	for _, group := range tagGroups(aliases) {
+		batches, err := userDataBatches(group, boot)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, batches...)
+	}
+	return out, nil
+}
+
+// tagGroups splits aliases into groups of near-equal size that batchTags can name: at most
+// maxBatch each, their list within a tag value.
+func tagGroups(aliases []string) [][]string {
+	n := (len(aliases) + maxBatch - 1) / maxBatch
+	var out [][]string
+	start := 0
+	for i := range n {
+		end := start + (len(aliases)-start)/(n-i)
+		out = append(out, splitByTagValue(aliases[start:end])...)
+		start = end
+	}
+	return out
+}
+
+// splitByTagValue splits aliases where their encoded list would outgrow a tag value.
+func splitByTagValue(aliases []string) [][]string {
+	if len(aliases) <= 1 || len(encodeAliases(aliases)) <= maxTagValue {
+		return [][]string{aliases}
+	}
+	half := len(aliases) / 2
+	return append(splitByTagValue(aliases[:half]), splitByTagValue(aliases[half:])...)
+}
+
+// userDataBatches splits aliases into as few calls as EC2's user-data limit allows.
+func userDataBatches(aliases []string, boot cloud.BootConfig) ([]launchBatch, error) {
 	if len(aliases) == 0 {
 		return nil, nil
 	}

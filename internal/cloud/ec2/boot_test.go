@@ -81,8 +81,8 @@ func newBootFixture(t *testing.T, n int, scripts []cloud.BootScript) *bootFixtur
 	var pins []remote.HostPin
 	for _, r := range out.Reservations {
 		for _, in := range r.Instances {
-			tags := tagMap(in.Tags)
-			l := launched{alias: tags[cloud.TagAlias], hostKey: tags[cloud.TagHostKey], privateIP: aws.ToString(in.PrivateIpAddress)}
+			got := toInstance(in)
+			l := launched{alias: got.Alias, hostKey: got.HostKey, privateIP: aws.ToString(in.PrivateIpAddress)}
 			ud := userDataOf(t, e, aws.ToString(in.InstanceId))
 			idx := int(aws.ToInt32(in.AmiLaunchIndex))
 			l.imds = &cloudinittest.IMDS{UserData: ud, Meta: map[string]string{

@@ -171,7 +171,7 @@ func launchedUserData(t *testing.T, e *env, tag string) (map[int]string, []byte)
 	var id string
 	for _, r := range out.Reservations {
 		for _, in := range r.Instances {
-			byIndex[int(aws.ToInt32(in.AmiLaunchIndex))] = tagMap(in.Tags)[cloud.TagAlias]
+			byIndex[int(aws.ToInt32(in.AmiLaunchIndex))] = toInstance(in).Alias
 			id = aws.ToString(in.InstanceId)
 		}
 	}

@@ -101,7 +101,9 @@ func Actions() []Action {
 		{Name: "DescribeImages", For: launching},
 		{Name: "CreateImage", For: noPurpose, Changes: []string{"instance"}, Others: []string{"image", "snapshot"}},
 		{Name: "DeregisterImage", For: noPurpose, Others: []string{"image"}},
-		{Name: "DescribeInstanceTypes", For: lifecycle}, // node sizes for the scheduler, wherever nodes are set up or go
+		// Every command that sets nodes up sizes them from their type (addnode, the balancer,
+		// syncdata --rollout, and terminate for the plugins' shutdown hooks).
+		{Name: "DescribeInstanceTypes", For: lifecycle},
 		{Name: "DescribeInstanceTypeOfferings", For: startOnly},
 		{Name: "DescribeRegions", For: noPurpose},
 		{Name: "DescribeAvailabilityZones", For: noPurpose},

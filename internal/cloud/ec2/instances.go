@@ -82,6 +82,11 @@ func (p *Provider) describeInstances(ctx context.Context, filters ...types.Filte
 	return out, nil
 }
 
+// InstanceOf maps an instance as EC2's API returns it to clusterctl's view, reading its alias
+// and host key from whichever tags name it (its own, or its launch's shared ones): for tests
+// that look at what the API holds.
+func InstanceOf(in types.Instance) cloud.Instance { return toInstance(in) }
+
 // toInstance maps EC2's view of an instance to the engine's.
 func toInstance(in types.Instance) cloud.Instance {
 	tags := tagMap(in.Tags)
@@ -103,6 +108,15 @@ func toInstance(in types.Instance) cloud.Instance {
 		VPCID:         aws.ToString(in.VpcId),
 		HostKey:       tags[cloud.TagHostKey],
 		Tags:          tags,
+	}
+	if out.Alias == "" {
+		// One of several instances named at launch by their launch index (batchTags).
+		if alias, key, ok := batchMember(tags, int(aws.ToInt32(in.AmiLaunchIndex))); ok {
+			out.Alias = alias
+			if out.HostKey == "" {
+				out.HostKey = key
+			}
+		}
 	}
 	if in.State != nil {
 		out.State = string(in.State.Name)

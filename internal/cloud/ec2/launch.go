@@ -7,27 +7,30 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
 )
 
 // Launch starts len(req.Aliases) identical instances, on demand or spot, with IMDSv2 required
 // and an encrypted root volume. The instances go out in as few RunInstances calls as EC2's user
-// data limit allows (launchBatches: about a hundred per call), each with MinCount = MaxCount so
-// EC2 launches all of a call or none; a later call follows the first into its zone. Instances,
-// their volumes and spot requests are tagged with the cluster and role at creation. Aliases
-// follow the launch index within a call (instance i is the call's aliases[i], the same index
-// cloud-init uses to pick the host key) and are written afterwards with one CreateTags per
-// instance, in bounded parallel, since the values differ per instance.
+// data and tag limits allow (launchBatches: a hundred per call at most), each with MinCount =
+// MaxCount so EC2 launches all of a call or none; the first call goes alone, the others follow
+// it into its zone at once. Every instance, its volumes and spot request are tagged at creation
+// (TagSpecifications): the cluster, the role, and the aliases and host keys of the call's
+// instances by launch index (batchTags), so naming a thousand instances costs no CreateTags at
+// all.
 //
-// Nothing is launched when the user data cannot be built. If a call or the tagging fails, the
-// instances launched so far are returned with the error: they carry the cluster tag, so the
-// caller can terminate them or a rerun can finish the work.
+// Nothing is launched when the user data cannot be built. If a call fails, the instances
+// launched so far are returned with the error: they carry the cluster tag, so the caller can
+// terminate them or a rerun can finish the work.
 func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud.Instance, error) {
 	if len(req.Aliases) == 0 {
 		return nil, nil
@@ -53,25 +56,43 @@ func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud
 	if req.RootVolumeGB <= 0 {
 		req.RootVolumeGB = root.sizeGB
 	}
-	var insts []cloud.Instance
-	for _, b := range batches {
-		got, err := p.launchBatch(ctx, req, root.name, b)
-		insts = append(insts, got...)
-		if err != nil {
-			cloud.SortInstances(insts)
-			return insts, err
-		}
-		if req.Zone == "" && len(got) > 0 {
-			req.Zone = got[0].Zone
-		}
+	keys := hostPublicKeys(req.Boot.HostKeys)
+	insts, err := p.launchBatch(ctx, req, root.name, batches[0], keys)
+	if err != nil || len(batches) == 1 {
+		cloud.SortInstances(insts)
+		return insts, err
 	}
+	if req.Zone == "" && len(insts) > 0 {
+		req.Zone = insts[0].Zone
+	}
+	var (
+		mu   sync.Mutex
+		errs []error
+	)
+	g := errgroup.Group{}
+	g.SetLimit(p.parallel)
+	for _, b := range batches[1:] {
+		g.Go(func() error {
+			got, err := p.launchBatch(ctx, req, root.name, b, keys)
+			mu.Lock()
+			insts = append(insts, got...)
+			errs = append(errs, err)
+			mu.Unlock()
+			return nil
+		})
+	}
+	_ = g.Wait() // the calls report through errs
 	cloud.SortInstances(insts)
-	return insts, nil
+	return insts, errors.Join(errs...)
 }
 
-// launchBatch makes one RunInstances call for a batch and names its instances.
-func (p *Provider) launchBatch(ctx context.Context, req cloud.LaunchRequest, rootDevice string, b launchBatch) ([]cloud.Instance, error) {
-	in := runInput(req, len(b.aliases), rootDevice, b.userData, clientToken())
+// launchBatch makes one RunInstances call for a batch, its instances named at launch.
+func (p *Provider) launchBatch(ctx context.Context, req cloud.LaunchRequest, rootDevice string, b launchBatch, keys map[string]string) ([]cloud.Instance, error) {
+	names, err := batchTags(req.Tag, b.aliases, keys)
+	if err != nil {
+		return nil, fmt.Errorf("launch %s: %w", strings.Join(b.aliases, ","), err)
+	}
+	in := runInput(req, len(b.aliases), rootDevice, b.userData, clientToken(), names)
 	out, err := p.api.RunInstances(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("run %d x %s (%s) for cluster %s: %w", len(b.aliases), req.InstanceType, req.ImageID, req.Tag, err)
@@ -89,20 +110,22 @@ func (p *Provider) launchBatch(ctx context.Context, req cloud.LaunchRequest, roo
 		idx := int(aws.ToInt32(raw.AmiLaunchIndex))
 		if idx >= 0 && idx < len(b.aliases) {
 			insts[i].Alias = b.aliases[idx]
+			insts[i].HostKey = keys[b.aliases[idx]]
 		}
-	}
-	if tagErr := p.tagAliases(ctx, req.Tag, insts, hostPublicKeys(req.Boot.HostKeys)); tagErr != nil {
-		err = errors.Join(err, fmt.Errorf("name the instances of cluster %s: %w", req.Tag, tagErr))
 	}
 	return insts, err
 }
 
 // runInput builds the RunInstances request for n instances of a launch request.
-func runInput(req cloud.LaunchRequest, count int, rootDevice string, userData []byte, token string) *ec2.RunInstancesInput {
+// names are the tags naming the call's instances (batchTags), which the instances and their
+// spot requests carry.
+func runInput(req cloud.LaunchRequest, count int, rootDevice string, userData []byte, token string, names map[string]string) *ec2.RunInstancesInput {
 	n := int32(count)
 	tags := map[string]string{cloud.TagCluster: req.Tag, cloud.TagRole: string(req.Role)}
+	named := maps.Clone(tags)
+	maps.Copy(named, names)
 	specs := []types.TagSpecification{
-		tagSpec(types.ResourceTypeInstance, tags),
+		tagSpec(types.ResourceTypeInstance, named),
 		tagSpec(types.ResourceTypeVolume, tags),
 	}
 	ebs := &types.EbsBlockDevice{
@@ -147,7 +170,7 @@ func runInput(req cloud.LaunchRequest, count int, rootDevice string, userData []
 				InstanceInterruptionBehavior: types.InstanceInterruptionBehaviorTerminate,
 			},
 		}
-		specs = append(specs, tagSpec(types.ResourceTypeSpotInstancesRequest, tags))
+		specs = append(specs, tagSpec(types.ResourceTypeSpotInstancesRequest, named))
 	}
 	in.TagSpecifications = specs
 	if req.SubnetID != "" {

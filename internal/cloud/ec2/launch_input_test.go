@@ -63,7 +63,7 @@ func TestRunInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			req := base
 			tc.edit(&req)
-			tc.check(t, runInput(req, len(req.Aliases), "/dev/xvda", []byte("ud"), "tok"))
+			tc.check(t, runInput(req, len(req.Aliases), "/dev/xvda", []byte("ud"), "tok", map[string]string{cloud.TagAliases: "node001..node003"}))
 		})
 	}
 }

@@ -84,6 +84,7 @@ func TestLaunch(t *testing.T) {
 		subnet   string // zone of the default subnet to launch into, without public addresses
 		byLookup bool   // leave GroupID empty so Launch finds the cluster's group
 	}{
+		{name: "one node", n: 1},
 		{name: "on-demand pair", n: 2, zone: "us-east-1b", scrpt: true},
 		{name: "spot pair", n: 2, spot: "0.05"},
 		{name: "fifty nodes", n: 50},
@@ -127,6 +128,10 @@ func TestLaunch(t *testing.T) {
 			if n := e.calls.Count("RunInstances"); n != len(batches) || (tc.n <= 100) != (n == 1) {
 				t.Fatalf("RunInstances calls = %d for %d instances, want %d (one up to 100)", n, tc.n, len(batches))
 			}
+			// Every instance is named at launch: no CreateTags at all.
+			if n := e.calls.Count("CreateTags"); n != 0 {
+				t.Fatalf("CreateTags calls = %d, want 0", n)
+			}
 			if len(got) != tc.n {
 				t.Fatalf("got %d instances", len(got))
 			}
@@ -135,7 +140,7 @@ func TestLaunch(t *testing.T) {
 				t.Fatalf("Instances = %d, %v", len(listed), err)
 			}
 			for i, in := range got {
-				if in.Alias != aliases[i] || in.Tags[cloud.TagName] != "lc-"+aliases[i] || in.HostKey == "" {
+				if in.Alias != aliases[i] || in.HostKey == "" {
 					t.Fatalf("instance %d: alias %q host key %q tags %v", i, in.Alias, in.HostKey, in.Tags)
 				}
 				if l := listed[i]; l.ID != in.ID || l.Alias != in.Alias || l.HostKey != in.HostKey || l.Role != cloud.RoleNode {
@@ -166,18 +171,26 @@ func assertLaunchedInMoto(t *testing.T, e *env, req cloud.LaunchRequest, groupID
 	}
 	var volumeIDs []string
 	zones := map[string]bool{}
+	seen := map[string]bool{}
 	for _, in := range insts {
 		id, tags := aws.ToString(in.InstanceId), tagMap(in.Tags)
-		alias := tags[cloud.TagAlias]
-		if !slices.Contains(req.Aliases, alias) || tags[cloud.TagName] != req.Tag+"-"+alias {
-			t.Errorf("%s has alias tags %v", id, tags)
+		// The alias and host key as read back from what moto holds: the instance's own tags
+		// for a single instance, its launch's shared tags and its launch index for several.
+		got := toInstance(in)
+		alias := got.Alias
+		if !slices.Contains(req.Aliases, alias) || seen[alias] {
+			t.Errorf("%s has alias %q (tags %v)", id, alias, tags)
+		}
+		seen[alias] = true
+		if name := tags[cloud.TagName]; (len(req.Aliases) == 1 && name != req.Tag+"-"+alias) || !strings.HasPrefix(name, req.Tag+"-") {
+			t.Errorf("%s is named %q", id, name)
 		}
 		if tags[cloud.TagCluster] != req.Tag || tags[cloud.TagRole] != string(req.Role) {
 			t.Errorf("%s tags %v", id, tags)
 		}
 		_, pub, _ := normalizeHostKey(req.Boot.HostKeys[alias])
-		if tags[cloud.TagHostKey] != pub || pub == "" {
-			t.Errorf("%s host key tag %q, want %q", id, tags[cloud.TagHostKey], pub)
+		if got.HostKey != pub || pub == "" {
+			t.Errorf("%s host key %q, want %q", id, got.HostKey, pub)
 		}
 		// The part cloud-init picks for this instance's launch index holds its alias's key.
 		if own := ownHostKey(t, e, id, aws.ToInt32(in.AmiLaunchIndex)); own != pub {

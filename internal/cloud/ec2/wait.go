@@ -67,6 +67,18 @@ func (p *Provider) Wait(ctx context.Context, tag string, ids []string, state str
 		if len(dead) > 0 {
 			return false, errors.Join(dead...)
 		}
+		status := cloud.WaitStatus{Ready: len(ready), Total: len(ids), Pending: map[string]string{}}
+		for id, st := range pending {
+			name := id
+			if in, ok := seen[id]; ok && toInstance(in).Alias != "" {
+				name = toInstance(in).Alias
+			}
+			if st == "" {
+				st = "not listed by EC2 yet"
+			}
+			status.Pending[name] = st
+		}
+		cloud.ReportWait(ctx, status)
 		return len(pending) == 0, nil
 	})
 	if err != nil {

@@ -59,6 +59,9 @@ func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud
 	if err != nil {
 		return nil, fmt.Errorf("launch into cluster %s: %w", req.Tag, err)
 	}
+	if _, err := p.raiseHostLimits(len(req.Aliases)); err != nil {
+		return nil, fmt.Errorf("launch into cluster %s: %w", req.Tag, err)
+	}
 	recs, err := p.allocate(ctx, req, c, keys)
 	if err != nil {
 		return nil, fmt.Errorf("launch into cluster %s: %w", req.Tag, err)

@@ -64,6 +64,9 @@ func (p *Provider) stopInstance(ctx context.Context, rec *instanceRecord, grace 
 // Start boots stopped (or dead) instances again on their kept upper layers; running ones are
 // left alone. The bridge is re-created first if a host reboot removed it.
 func (p *Provider) Start(ctx context.Context, ids []string) error {
+	if _, err := p.raiseHostLimits(len(ids)); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
 	return forEach(ids, func(id string) error {
 		rec, err := p.findInstance(id)
 		if err != nil {

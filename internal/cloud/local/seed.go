@@ -26,6 +26,29 @@ const (
 	bootUnitDir = "/etc/systemd/system"
 )
 
+// maskedUnits are what the node image starts that a cluster node does not need, masked in every
+// instance before it boots (so the cached image is the same for every version of this list).
+// Each costs every container boot time, and the inotify instances and timers all containers
+// share with the host: at 32 containers, a host's default of 128 inotify instances was gone
+// and containers stopped booting. Several also fail in a container and leave it degraded.
+//
+//   - the console's getty: nobody logs in on a container's console;
+//   - systemd-networkd-wait-online: readiness is clusterctl's own check (sshd answers, boot
+//     finished, logins allowed), and it fails when networkd is slow under load;
+//   - systemd-remount-fs and systemd-sysctl: the root is an overlay the host mounted, and the
+//     container may not write /proc/sys; both fail there;
+//   - the password agents' path units, watched with inotify by PID 1: no passwords are asked;
+//   - rpcbind and rpc-statd-notify: the local provider shares /home by bind mounts, not NFS;
+//   - the daily timers (apt, dpkg backups, e2scrub, exim4, tmpfiles cleaning): a cluster node
+//     has no mirror, no filesystems of its own to scrub, no mail, and lives for hours.
+var maskedUnits = []string{
+	"console-getty.service", "systemd-networkd-wait-online.service", "systemd-remount-fs.service",
+	"systemd-sysctl.service", "systemd-ask-password-console.path", "systemd-ask-password-wall.path",
+	"rpcbind.service", "rpcbind.socket", "rpc-statd-notify.service",
+	"apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "e2scrub_all.timer",
+	"exim4-base.timer", "systemd-tmpfiles-clean.timer",
+}
+
 // seedFiles is what an instance gets before first boot, what cloud-init does on EC2: its host
 // name, its static address, its own SSH host key with an sshd drop-in using only that key, and
 // the user data scripts with a oneshot unit that runs them once. The login user's
@@ -38,6 +61,9 @@ func seedFiles(alias string, rec instanceRecord, subnet netip.Prefix, key hostKe
 		{path: "/etc/ssh/ssh_host_" + key.kind + "_key", data: string(key.private), mode: 0o600},
 		{path: "/etc/ssh/ssh_host_" + key.kind + "_key.pub", data: key.public + " root@" + alias + "\n", mode: 0o644},
 		{path: "/etc/ssh/sshd_config.d/10-clusterctl.conf", data: sshdDropIn(key.kind), mode: 0o644},
+	}
+	for _, u := range maskedUnits {
+		files = append(files, seedFile{path: "/etc/systemd/system/" + u, link: "/dev/null"})
 	}
 	if len(scripts) == 0 {
 		return files

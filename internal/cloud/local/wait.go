@@ -58,6 +58,7 @@ func (p *Provider) Wait(ctx context.Context, tag string, ids []string, state str
 			return nil, fmt.Errorf("wait for instances of %s to be %s: %w", tag, state, err)
 		}
 		pending = round
+		p.reportWait(ctx, tag, len(ids), len(ready), pending)
 		if len(pending) == 0 {
 			cloud.SortInstances(ready)
 			return ready, nil
@@ -201,6 +202,26 @@ func sshAnswers(ctx context.Context, insts []cloud.Instance) []bool {
 	}
 	wg.Wait()
 	return ok
+}
+
+// reportWait tells the waiting command (cloud.ReportWait) how many instances are ready and
+// why the others are not, by alias.
+func (p *Provider) reportWait(ctx context.Context, tag string, total, ready int, pending map[string]string) {
+	status := cloud.WaitStatus{Ready: ready, Total: total, Pending: make(map[string]string, len(pending))}
+	aliases := map[string]string{}
+	if insts, err := p.Instances(ctx, tag); err == nil {
+		for _, in := range insts {
+			aliases[in.ID] = in.Alias
+		}
+	}
+	for id, why := range pending {
+		name := aliases[id]
+		if name == "" {
+			name = id
+		}
+		status.Pending[name] = why
+	}
+	cloud.ReportWait(ctx, status)
 }
 
 // describePending lists the instances still awaited with their last seen state, at most ten.

@@ -70,10 +70,22 @@ done
 echo "sge_qmaster did not answer within 120 s; see /var/spool/gridengine/qmaster/messages" >&2; exit 1`, envLine, remote.Quote(master))
 }
 
-// execdScript enables the execution daemon and starts it unless it runs already.
-const execdScript = `set -e
+// execHostScript registers the host it runs on as an exec host with its capacity (its own
+// exec host object, so that a thousand hosts register in parallel rather than one after another
+// on the master), then enables the execution daemon and starts it unless it runs already. The
+// host is an admin host by then (masterConfig adds it).
+func execHostScript(h hostFacts) string {
+	return fmt.Sprintf(`set -e
+%s
+t=$(mktemp -d)
+trap 'rm -rf $t' EXIT
+cat > $t/host <<'EOF'
+%sEOF
+if qconf -se %[3]s >/dev/null 2>&1; then qconf -Me $t/host >/dev/null; else qconf -Ae $t/host >/dev/null; fi
 systemctl enable --quiet gridengine-exec
-pgrep -x sge_execd >/dev/null || systemctl restart gridengine-exec 2>/dev/null || /etc/init.d/gridengine-exec restart`
+pgrep -x sge_execd >/dev/null || systemctl restart gridengine-exec 2>/dev/null || /etc/init.d/gridengine-exec restart`,
+		envLine, execHostFile(h), h.Name)
+}
 
 // masterConfig is one run of configuration on the master for a set of exec hosts.
 type masterConfig struct {
@@ -87,8 +99,10 @@ type masterConfig struct {
 	MinUID, MinGID int
 }
 
-// script renders the master's configuration: every qconf change for every host in one
-// script, each idempotent.
+// script renders the master's configuration in one script, each change idempotent. Its qconf
+// calls do not grow with the hosts: the host lists, the host group and the queue's slots each
+// change in one call for all of them, and each exec host registers its own capacity
+// (execHostScript). A thousand hosts cost the master a few seconds, not a qconf call each.
 func (m masterConfig) script() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "set -e\n%s\nt=$(mktemp -d)\ntrap 'rm -rf $t' EXIT\n", envLine)
@@ -120,9 +134,6 @@ qconf -Msconf $t/sconf >/dev/null
 			fmt.Fprintf(&b, "cat > $t/pe <<'EOF'\n%sEOF\nobj p %s $t/pe\n", pe.file(), pe.name)
 		}
 	}
-	for _, h := range m.Exec {
-		fmt.Fprintf(&b, "cat > $t/host <<'EOF'\n%sEOF\nobj e %s $t/host\n", execHostFile(h), h.Name)
-	}
 	if m.Full || len(hosts) > 0 {
 		b.WriteString(`qconf -shgrp @allhosts > $t/hg 2>/dev/null || printf 'group_name @allhosts\nhostlist NONE\n' > $t/hg
 `)
@@ -144,10 +155,16 @@ qconf -rattr queue load_thresholds NONE all.q >/dev/null
 	if len(m.Exec) > 0 {
 		b.WriteString("q=$(qconf -sq all.q | tr -d ' \\\\\\n')\n")
 	}
+	if len(m.Exec) > 0 {
+		// Only missing or different slot counts are changed, all in one call (a host's entry
+		// replaces its old one, the others stay), so a rerun changes nothing.
+		b.WriteString("s=\n")
+	}
 	for _, h := range m.Exec {
-		// Only a missing or different slot count is changed, so a rerun changes nothing.
-		// Purging a slot count the host does not have succeeds (with a message).
-		fmt.Fprintf(&b, "case \"$q\" in *'[%[1]s=%[2]d]'*) ;; *) qconf -purge queue slots all.q@%[1]s >/dev/null; qconf -aattr queue slots '[%[1]s=%[2]d]' all.q >/dev/null ;; esac\n", h.Name, h.Slots)
+		fmt.Fprintf(&b, "case \"$q\" in *'[%[1]s=%[2]d]'*) ;; *) s=\"$s,[%[1]s=%[2]d]\" ;; esac\n", h.Name, h.Slots)
+	}
+	if len(m.Exec) > 0 {
+		b.WriteString("[ -z \"$s\" ] || qconf -mattr queue slots \"${s#,}\" all.q >/dev/null\n")
 	}
 	if len(hosts) > 0 {
 		fmt.Fprintf(&b, "qmod -e %s >/dev/null\n", queueInstances(hosts))

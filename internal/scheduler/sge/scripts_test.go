@@ -1,6 +1,7 @@
 package sge
 
 import (
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -27,13 +28,12 @@ func TestMasterConfigScript(t *testing.T) {
 		Submit: []string{"master", "node001", "node002"}, Full: true, MinUID: 105, MinGID: 104}.script()
 	for _, want := range []string{
 		"mem_requested mem_req MEMORY <= YES YES 0 0",
-		"complex_values        mem_requested=8000000K",
-		"complex_values        mem_requested=16000000K",
 		"qconf -mattr queue shell /bin/bash all.q",
 		"qconf -rattr queue load_thresholds NONE all.q",
 		"allocation_rule    $fill_up",
 		"allocation_rule    $pe_slots",
-		"'[node002=8]'",
+		`s="$s,[node002=8]"`,
+		`qconf -mattr queue slots "${s#,}" all.q`,
 		"min_uid 105", "min_gid 104",
 		"qconf -ah master,node001,node002",
 	} {
@@ -43,6 +43,20 @@ func TestMasterConfigScript(t *testing.T) {
 	}
 	if out, err := exec.Command("sh", "-n", "-c", full).CombinedOutput(); err != nil {
 		t.Fatalf("not valid shell: %v %s", err, out)
+	}
+	// The master's qconf calls do not grow with the hosts: one call per list for all of them.
+	many := masterConfig{Submit: []string{"master"}, Full: true, MinUID: 105, MinGID: 104}
+	for i := range 500 {
+		many.Exec = append(many.Exec, hostFacts{Name: fmt.Sprintf("node%03d", i+1), Slots: 2, MemoryKB: 1 << 20})
+	}
+	if a, b := strings.Count(full, "qconf "), strings.Count(many.script(), "qconf "); a != b {
+		t.Errorf("qconf calls: %d for 2 hosts, %d for 500", a, b)
+	}
+	exec1 := execHostScript(hostFacts{Name: "node001", Slots: 4, MemoryKB: 8000000})
+	for _, want := range []string{"complex_values        mem_requested=8000000K", "qconf -Ae $t/host", "qconf -Me $t/host", "qconf -se node001"} {
+		if !strings.Contains(exec1, want) {
+			t.Errorf("exec host script lacks %q", want)
+		}
 	}
 	add := masterConfig{Exec: []hostFacts{{Name: "node003", Slots: 2, MemoryKB: 1}}, Submit: []string{"node003"}, MinUID: 1001}.script()
 	if strings.Contains(add, "qconf -Mc") || strings.Contains(add, "qconf -Ap") || strings.Contains(add, "min_uid") {
@@ -57,7 +71,7 @@ func TestMasterConfigScript(t *testing.T) {
 	if strings.LastIndex(rm, "qmod -d") > strings.Index(rm, "qconf -dattr") {
 		t.Error("hosts must be disabled before they are removed")
 	}
-	for name, script := range map[string]string{"remove": rm, "setup": full, "add": add, "qmaster": qmasterScript("master"), "execd": execdScript,
+	for name, script := range map[string]string{"remove": rm, "setup": full, "add": add, "qmaster": qmasterScript("master"), "execd": execHostScript(hostFacts{Name: "node001"}),
 		"stats": StatsScript(time.Now()), "kill": killScript([]string{"node001"}), "drain": queueStateScript("-d", []string{"node001"})} {
 		if strings.Contains(script, "|| true") {
 			t.Errorf("the %s script hides a failure behind || true:\n%s", name, script)
@@ -68,7 +82,7 @@ func TestMasterConfigScript(t *testing.T) {
 // TestScriptsAreValidShell parses every script the scheduler runs on nodes.
 func TestScriptsAreValidShell(t *testing.T) {
 	for name, s := range map[string]string{
-		"install": installScript("master", true), "qmaster": qmasterScript("master"), "execd": execdScript,
+		"install": installScript("master", true), "qmaster": qmasterScript("master"), "execd": execHostScript(hostFacts{Name: "node001", Slots: 1, MemoryKB: 1}),
 		"wait": waitReportingScript([]string{"master", "node001"}), "remove": removeScript([]string{"node001"}),
 		"stats": StatsScript(time.Now()),
 	} {

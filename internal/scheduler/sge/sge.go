@@ -95,8 +95,9 @@ func (g *SGE) AddHosts(ctx context.Context, c scheduler.Cluster, nodes []schedul
 	return g.register(ctx, c, m, g.execHosts(nodes), nodes, false)
 }
 
-// register sizes the exec hosts (CPUs, memory), configures the master for them in one script,
-// and starts their execds.
+// register sizes the exec hosts (CPUs, memory), configures the master for them in one script
+// whose qconf calls do not grow with them, then has each exec host register its own capacity
+// and start its execd, all at once.
 func (g *SGE) register(ctx context.Context, c scheduler.Cluster, m scheduler.Node, exec, submit []scheduler.Node, full bool) error {
 	facts, err := g.measure(ctx, c, exec)
 	if err != nil {
@@ -104,13 +105,17 @@ func (g *SGE) register(ctx context.Context, c scheduler.Cluster, m scheduler.Nod
 	}
 	u := c.User()
 	cfg := masterConfig{Exec: facts, Submit: scheduler.Names(submit), Full: full, MinUID: u.UID, MinGID: u.GID}
-	if err := c.Step(ctx, fmt.Sprintf("Grid Engine: %d exec hosts with mem_requested", len(exec)), func(ctx context.Context) error {
+	if err := c.Step(ctx, fmt.Sprintf("Grid Engine: queue for %d exec hosts", len(exec)), func(ctx context.Context) error {
 		return sudo(ctx, c, m.Name, cfg.script())
 	}); err != nil {
 		return err
 	}
+	byName := make(map[string]hostFacts, len(facts))
+	for _, f := range facts {
+		byName[f.Name] = f
+	}
 	if err := c.ForEach(ctx, "Grid Engine execd", exec, func(ctx context.Context, n scheduler.Node) error {
-		return sudo(ctx, c, n.Name, execdScript)
+		return sudo(ctx, c, n.Name, execHostScript(byName[n.Name]))
 	}); err != nil {
 		return err
 	}

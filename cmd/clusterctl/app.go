@@ -37,6 +37,9 @@ type app struct {
 	debug       bool
 	output      string
 	concurrency int
+	lockWait    time.Duration
+	// command is the running command's name, recorded in cluster locks.
+	command string
 
 	cfg *config.Config
 	// warned holds the config warnings shown already; saidRegion is set once the default
@@ -272,7 +275,7 @@ func (a *app) enableDebug() {
 func globalShorthands(args []string) []string {
 	out := append([]string(nil), args...)
 	long := map[string]string{"c": "--config", "r": "--region"}
-	takesValue := map[string]bool{"--config": true, "--region": true, "--output": true, "--concurrency": true}
+	takesValue := map[string]bool{"--config": true, "--region": true, "--output": true, "--concurrency": true, "--lock-wait": true}
 	for i := 0; i < len(out); i++ {
 		arg := out[i]
 		short := ""

@@ -130,6 +130,12 @@ func runBalancer(cmd *cobra.Command, a *app, o *balanceOptions, tag string) erro
 	if err != nil {
 		return err
 	}
+	// One balancer per cluster: a second one is refused, naming the first.
+	unlock, err := eng.LockBalancer(ctx, tag)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	target, rec, err := eng.Balanced(ctx, tag, a.setupOptions(ctx), o.lookback.d)
 	if err != nil {
 		return err

@@ -58,6 +58,10 @@ func (a *app) ec2Provider(ctx context.Context, aws config.AWSInfo) (*ec2.Provide
 		opts.APIOptions = a.apiOptions
 	}
 	opts.PollInterval = a.refreshInterval(ctx)
+	if a.pollInterval > 0 {
+		// Tests poll moto fast; its tags are consistent at once, so a lease needs no settle.
+		opts.LeaseSettle = a.pollInterval
+	}
 	opts.Log = a.logger
 	p, err := ec2.New(ctx, opts)
 	var ce *ec2.CredentialsError
@@ -156,6 +160,9 @@ func (a *app) localProvider() (*local.Provider, error) {
 	}
 	if images == "" {
 		images = filepath.Join(local.DefaultStateDir, "images")
+		if v, ok := a.env.Lookup("CLUSTERCTL_LOCAL_IMAGES"); ok && v != "" {
+			images = v
+		}
 	}
 	return local.New(local.Options{StateDir: dir, ImageDir: images, Log: a.logger,
 		Progress: func(msg string) { a.streams.Status().Infof("  %s", msg) }})
@@ -192,6 +199,7 @@ func (a *app) engine(p cloud.Provider) *cluster.Engine {
 	return &cluster.Engine{
 		Provider: p, Status: a.streams.Status(), Log: a.logger, Version: version,
 		StateDir: filepath.Join(a.env.Home, ".clusterctl"), PublicIP: a.publicIP, WaitTimeout: a.waitTimeout,
+		LockWait: a.lockWait, Command: a.command,
 		Secret: func(builtin, param string) bool {
 			spec, ok := catalog.Lookup(builtin)
 			if !ok {

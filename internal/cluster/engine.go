@@ -37,8 +37,19 @@ type Engine struct {
 	// Secret reports which plugin parameters are secrets, so records leave them out.
 	Secret func(builtin, param string) bool
 
+	// LockWait bounds how long a command that changes a cluster waits for another one to
+	// finish with it; 0 refuses at once.
+	LockWait time.Duration
+	// Command names the running command in the cluster lock ("addnode"), for the message
+	// another command shows while it waits.
+	Command string
+
 	// warned holds the warnings shown by this engine (one command), so each shows once.
 	warned sync.Map
+	// goneCache holds each cluster's instances terminated outside clusterctl, asked once.
+	goneCache sync.Map
+	// locks are the cluster locks this engine holds, so nested operations take them once.
+	locks heldLocks
 }
 
 func (e *Engine) now() time.Time {

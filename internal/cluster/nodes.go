@@ -33,6 +33,11 @@ type AddOptions struct {
 // AddNodes launches nodes and brings them into the cluster through setup's on-add path, which
 // changes existing nodes only by appending what the new nodes need. It returns the aliases.
 func (e *Engine) AddNodes(ctx context.Context, tag string, o AddOptions, so SetupOptions) ([]string, error) {
+	unlock, err := e.lockExisting(ctx, tag)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	acc, err := e.Access(ctx, tag, so.KeyFile)
 	if err != nil {
 		return nil, err
@@ -167,6 +172,11 @@ type RemoveOptions struct {
 // exports forget them) and terminates them. Without aliases it removes the Count highest
 // numbered workers. The master is never removed. It returns the aliases removed.
 func (e *Engine) RemoveNodes(ctx context.Context, tag string, o RemoveOptions, so SetupOptions) ([]string, error) {
+	unlock, err := e.lockExisting(ctx, tag)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	s, err := e.openSession(ctx, tag, so)
 	if err != nil {
 		return nil, err
@@ -258,6 +268,11 @@ func nonEmpty(xs []string) []string {
 // reverse), then the reboot, the wait for running and SSH, and setup. rebootOnly stops after
 // the instances run again (restart -o).
 func (e *Engine) Restart(ctx context.Context, tag string, so SetupOptions, rebootOnly bool) error {
+	unlock, err := e.lockExisting(ctx, tag)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	s, err := e.openSession(ctx, tag, so)
 	if err != nil {
 		return err
@@ -293,6 +308,11 @@ func (e *Engine) Restart(ctx context.Context, tag string, so SetupOptions, reboo
 // It is best effort: an unreachable cluster must still be stoppable, so failures are returned
 // for the caller to report, not to stop on.
 func (e *Engine) Shutdown(ctx context.Context, tag string, so SetupOptions) error {
+	unlock, err := e.lockExisting(ctx, tag)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	s, err := e.openSession(ctx, tag, so)
 	if err != nil {
 		return err

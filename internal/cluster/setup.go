@@ -177,6 +177,11 @@ func configurePlugins(r Record, secrets map[string]map[string]any, c *setup.Clus
 
 // Setup configures every running node of a cluster (start, start -x, restart all end here).
 func (e *Engine) Setup(ctx context.Context, tag string, o SetupOptions) error {
+	unlock, err := e.lockExisting(ctx, tag)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	s, err := e.openSession(ctx, tag, o)
 	if err != nil {
 		return err
@@ -187,6 +192,11 @@ func (e *Engine) Setup(ctx context.Context, tag string, o SetupOptions) error {
 
 // RunPlugin runs one plugin of the cluster (runplugin), by its [plugin] section name.
 func (e *Engine) RunPlugin(ctx context.Context, tag, name string, o SetupOptions) error {
+	unlock, err := e.lockExisting(ctx, tag)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	s, err := e.openSession(ctx, tag, o)
 	if err != nil {
 		return err

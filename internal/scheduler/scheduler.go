@@ -35,7 +35,8 @@ type Scheduler interface {
 	// RemoveHosts takes drained hosts out of the scheduler. It checks once more that they run
 	// nothing and fails with the scheduler's own message when one does, unless force, which
 	// ends their jobs first. Nodes that are not running (a vanished spot node) only leave the
-	// master's lists.
+	// master's lists, and the jobs the scheduler still counts there are requeued to run on
+	// another host.
 	RemoveHosts(ctx context.Context, c Cluster, nodes []Node, force bool) error
 	// Stats reads hosts, jobs and the jobs finished since then from the master, in one round
 	// trip, for the balancer.

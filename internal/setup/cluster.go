@@ -114,16 +114,32 @@ func (c *Cluster) Workers() []*Node {
 // Sudo runs a shell script as root on a node (through sudo when the login user is not root) and
 // returns its result; a non-zero exit is a *remote.RemoteError naming host, command and output.
 func (c *Cluster) Sudo(ctx context.Context, n *Node, script string) (remote.Result, error) {
-	client, err := c.Pool.Get(ctx, n.Target)
+	client, err := c.Client(ctx, n)
 	if err != nil {
 		return remote.Result{}, err
 	}
 	return client.RunWith(ctx, script, remote.RunOpts{Sudo: true})
 }
 
-// Client returns the node's pooled connection.
+// Client returns the node's pooled connection. A node being removed whose machine is gone
+// has no address: asking for it fails at once.
 func (c *Cluster) Client(ctx context.Context, n *Node) (*remote.Client, error) {
+	if n.Target.Addr == "" {
+		return nil, fmt.Errorf("%s (%s) cannot be reached: its machine is %s", n.Alias, n.ID, n.State)
+	}
 	return c.Pool.Get(ctx, n.Target)
+}
+
+// Reachable keeps the nodes that have an address to connect to: not the vanished ones a
+// removal forgets.
+func Reachable(nodes []*Node) []*Node {
+	var out []*Node
+	for _, n := range nodes {
+		if n.Target.Addr != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // ForEach runs fn on every node in nodes at once (bounded by Concurrency) as one status line

@@ -101,6 +101,9 @@ func (p *Provider) launchBatch(ctx context.Context, req cloud.LaunchRequest, roo
 func runInput(req cloud.LaunchRequest, count int, rootDevice string, userData []byte, token string) *ec2.RunInstancesInput {
 	n := int32(count)
 	tags := map[string]string{cloud.TagCluster: req.Tag, cloud.TagRole: string(req.Role)}
+	if req.SpotPrice != "" {
+		tags[cloud.TagBid] = req.SpotPrice
+	}
 	specs := []types.TagSpecification{
 		tagSpec(types.ResourceTypeInstance, tags),
 		tagSpec(types.ResourceTypeVolume, tags),

@@ -67,6 +67,9 @@ type Options struct {
 	// OnCredentials is told each set of credentials the SDK resolves (from whatever source),
 	// so the caller can register them with its redactor before any output could show them.
 	OnCredentials func(aws.Credentials)
+	// LeaseTTL and LeaseSettle shape the cluster lease (LockCluster); zero means
+	// DefaultLeaseTTL and DefaultLeaseSettle.
+	LeaseTTL, LeaseSettle time.Duration
 }
 
 // Provider is the EC2 implementation of cloud.Provider. It holds no cluster state, only the
@@ -77,6 +80,8 @@ type Provider struct {
 	poll     time.Duration
 	parallel int
 	version  string
+	// leaseTTL and leaseSettle shape the cluster lease.
+	leaseTTL, leaseSettle time.Duration
 	// defaulted is set when no region was configured and DefaultRegion is used.
 	defaulted bool
 }
@@ -137,7 +142,14 @@ func (p *Provider) RegionDefaulted() bool { return p.defaulted }
 
 // newWithAPI builds a provider over any ec2API implementation.
 func newWithAPI(api ec2API, region string, opts Options) *Provider {
-	p := &Provider{api: api, region: region, poll: opts.PollInterval, parallel: opts.Parallelism, version: opts.Version}
+	p := &Provider{api: api, region: region, poll: opts.PollInterval, parallel: opts.Parallelism, version: opts.Version,
+		leaseTTL: opts.LeaseTTL, leaseSettle: opts.LeaseSettle}
+	if p.leaseTTL <= 0 {
+		p.leaseTTL = DefaultLeaseTTL
+	}
+	if p.leaseSettle <= 0 {
+		p.leaseSettle = DefaultLeaseSettle
+	}
 	if p.poll <= 0 {
 		p.poll = DefaultPollInterval
 	}

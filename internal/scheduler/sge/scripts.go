@@ -135,6 +135,9 @@ if ! qconf -sq all.q >/dev/null 2>&1; then EDITOR=true qconf -aq all.q >/dev/nul
 qconf -mattr queue hostlist @allhosts all.q >/dev/null
 qconf -mattr queue shell /bin/bash all.q >/dev/null
 qconf -mattr queue shell_start_mode unix_behavior all.q >/dev/null
+# Jobs are rerunnable by default: those on a node that vanished (a spot interruption) run again
+# elsewhere when clusterctl reschedules them.
+qconf -mattr queue rerun TRUE all.q >/dev/null
 qconf -mattr queue pe_list "make smp mpi orte" all.q >/dev/null
 # Nodes see the whole machine's load (containers share it, EC2 hosts run other work): a load
 # threshold would stop jobs on a busy but healthy host.
@@ -230,6 +233,31 @@ while read -r job rest; do qdel -f "$job" $rest >/dev/null; done
   sleep 1
 done
 echo "jobs deleted with qdel -f still hold slots on:" $busy >&2
+exit 1
+`, busyHostsCommand(hosts))
+	return b.String()
+}
+
+// requeueScript is the forced removal of hosts whose machine is gone: their queue instances
+// take no more jobs, and the jobs Grid Engine still counts there are rescheduled (forced: no
+// execd answers), so they run again on another host, all.q's jobs being rerunnable. It waits
+// until no slot is in use there any more.
+func requeueScript(hosts []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "set -e\n%s\nallhosts=$(qconf -shgrp_resolved @allhosts | tr ' ' '\\n')\n", envLine)
+	for _, h := range hosts {
+		fmt.Fprintf(&b, `if printf '%%s\n' "$allhosts" | grep -qx %[1]s; then
+  qmod -d all.q@%[1]s >/dev/null
+  qmod -f -rq all.q@%[1]s >/dev/null 2>&1 || true
+fi
+`, h)
+	}
+	fmt.Fprintf(&b, `for i in $(seq 60); do
+  busy=$(%s)
+  [ -z "$busy" ] && exit 0
+  sleep 1
+done
+echo "jobs rescheduled away from vanished hosts still hold slots on:" $busy >&2
 exit 1
 `, busyHostsCommand(hosts))
 	return b.String()

@@ -1,0 +1,240 @@
+package ec2
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/clusterctl/clusterctl/internal/cloud"
+)
+
+// Lease defaults: a lease lasts DefaultLeaseTTL unless renewed (every third of it while held),
+// so a command killed with -9 keeps others out that long at most; a new lease is read back
+// DefaultLeaseSettle after it was written, longer than the time allowed between reading the
+// old one and writing (half of it).
+const (
+	DefaultLeaseTTL    = 2 * time.Minute
+	DefaultLeaseSettle = 2 * time.Second
+)
+
+var _ cloud.Locker = (*Provider)(nil)
+
+// LockCluster takes the cluster's lease, a tag on its security group (cloud.TagLease, or
+// TagLease-NAME for other locks) whose value says who holds it and until when. EC2 has no
+// conditional tag write, so a lease is taken in three moves that make two takers see each
+// other: read the tag (an unexpired lease of another refuses at once); remove an expired one
+// with a conditional DeleteTags (it deletes only while the value is the one read, so a lease
+// someone renewed meanwhile stays); write ours; read it back a settle time later. Whoever wrote
+// last holds it, and because a taker writes within half the settle time of its read, the one
+// who wrote first reads the other's value back and gives way. While held, the lease is
+// renewed; release removes it, again only while it is ours.
+func (p *Provider) LockCluster(ctx context.Context, tag, name string, h cloud.Holder) (func(), error) {
+	c, err := p.GetCluster(ctx, tag)
+	if c.GroupID == "" {
+		return nil, fmt.Errorf("lock cluster %s: %w", tag, err)
+	}
+	key := leaseKey(name)
+	for attempt := 1; ; attempt++ {
+		read := time.Now()
+		cur, err := p.readLease(ctx, c.GroupID, key)
+		if err != nil {
+			return nil, err
+		}
+		if cur != "" {
+			if l, ok := parseLease(cur); ok && l.holder.Expires.After(time.Now()) {
+				return nil, &cloud.LockedError{Tag: tag, Name: name, Holder: l.holder}
+			}
+			if _, err := p.api.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{c.GroupID},
+				Tags: []types.Tag{{Key: aws.String(key), Value: aws.String(cur)}}}); err != nil {
+				return nil, fmt.Errorf("remove the expired lease of cluster %s: %w", tag, err)
+			}
+		}
+		if time.Since(read) > p.leaseSettle/2 {
+			if attempt >= 3 {
+				return nil, fmt.Errorf("lock cluster %s: EC2 answers too slowly to take its lease safely (more than %s between reading and writing it)", tag, p.leaseSettle/2)
+			}
+			continue
+		}
+		now := time.Now()
+		h.Since, h.Expires = now, now.Add(p.leaseTTL)
+		mine := lease{id: leaseID(), holder: h}
+		if err := p.writeLease(ctx, c.GroupID, key, mine); err != nil {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			p.dropLease(c.GroupID, key, mine.encode())
+			return nil, ctx.Err()
+		case <-time.After(p.leaseSettle):
+		}
+		back, err := p.readLease(ctx, c.GroupID, key)
+		if err != nil {
+			p.dropLease(c.GroupID, key, mine.encode())
+			return nil, err
+		}
+		if back == mine.encode() {
+			return p.keepLease(c.GroupID, key, mine), nil
+		}
+		if l, ok := parseLease(back); ok {
+			return nil, &cloud.LockedError{Tag: tag, Name: name, Holder: l.holder}
+		}
+		if attempt >= 3 {
+			return nil, fmt.Errorf("lock cluster %s: its lease tag %s keeps changing under us", tag, key)
+		}
+	}
+}
+
+// keepLease renews a held lease until the returned release is called, which removes it.
+func (p *Provider) keepLease(groupID, key string, l lease) func() {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var mu sync.Mutex
+	go func() {
+		defer close(done)
+		t := time.NewTicker(p.leaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), p.leaseTTL/3)
+			cur, err := p.readLease(ctx, groupID, key)
+			mu.Lock()
+			if err == nil && cur == l.encode() {
+				next := l
+				next.holder.Expires = time.Now().Add(p.leaseTTL)
+				if p.writeLease(ctx, groupID, key, next) == nil {
+					l = next
+				}
+			}
+			mu.Unlock()
+			cancel()
+			if err == nil && cur != l.encode() {
+				return // taken over after it expired: nothing of ours to renew
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(stop)
+			<-done
+			mu.Lock()
+			defer mu.Unlock()
+			p.dropLease(groupID, key, l.encode())
+		})
+	}
+}
+
+// dropLease removes the lease while it still has value: a conditional delete, so a lease
+// someone else took since is left alone. It outlives the caller's context (an interrupted
+// command still gives the lease back) but not by much.
+func (p *Provider) dropLease(groupID, key, value string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, _ = p.api.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{groupID},
+		Tags: []types.Tag{{Key: aws.String(key), Value: aws.String(value)}}})
+}
+
+func (p *Provider) readLease(ctx context.Context, groupID, key string) (string, error) {
+	out, err := p.api.DescribeTags(ctx, &ec2.DescribeTagsInput{Filters: []types.Filter{
+		filter("resource-id", groupID), filter("key", key)}})
+	if err != nil {
+		return "", fmt.Errorf("read the lease of %s: %w", groupID, err)
+	}
+	for _, t := range out.Tags {
+		if aws.ToString(t.Key) == key && aws.ToString(t.ResourceId) == groupID {
+			return aws.ToString(t.Value), nil
+		}
+	}
+	return "", nil
+}
+
+func (p *Provider) writeLease(ctx context.Context, groupID, key string, l lease) error {
+	_, err := p.api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{groupID},
+		Tags: []types.Tag{{Key: aws.String(key), Value: aws.String(l.encode())}}})
+	if err != nil {
+		return fmt.Errorf("write the lease of %s: %w", groupID, err)
+	}
+	return nil
+}
+
+// leaseKey is the tag of lock name: cloud.TagLease for the cluster lock, TagLease-NAME else.
+func leaseKey(name string) string {
+	if name == "" || name == cloud.LockCluster {
+		return cloud.TagLease
+	}
+	return cloud.TagLease + "-" + name
+}
+
+// lease is a lease tag's value: "v1 ID SINCE EXPIRES PID HOST COMMAND", times in Unix
+// seconds. ID tells apart two leases of one process.
+type lease struct {
+	id     string
+	holder cloud.Holder
+}
+
+// leasePattern is the exact form of a lease read back: the tag is anyone's to rewrite, and its
+// host and command end up in messages.
+var leasePattern = regexp.MustCompile(`^v1 ([0-9a-f]{16}) ([0-9]{1,12}) ([0-9]{1,12}) ([0-9]{1,10}) ([A-Za-z0-9.-]{1,64}) ([a-z-]{1,32})$`)
+
+func (l lease) encode() string {
+	h := l.holder
+	return fmt.Sprintf("v1 %s %d %d %d %s %s", l.id, h.Since.Unix(), h.Expires.Unix(), h.PID, safeWord(h.Host, 64, hostRune, "unknown-host"), safeWord(h.Command, 32, commandRune, "clusterctl"))
+}
+
+// parseLease reads a lease tag; anything not in the exact form is no lease (and, since it
+// cannot say when it ends, is removed like an expired one).
+func parseLease(s string) (lease, bool) {
+	m := leasePattern.FindStringSubmatch(s)
+	if m == nil {
+		return lease{}, false
+	}
+	since, _ := strconv.ParseInt(m[2], 10, 64)
+	expires, _ := strconv.ParseInt(m[3], 10, 64)
+	pid, _ := strconv.Atoi(m[4])
+	return lease{id: m[1], holder: cloud.Holder{Command: m[6], PID: pid, Host: m[5],
+		Since: time.Unix(since, 0), Expires: time.Unix(expires, 0)}}, true
+}
+
+// safeWord keeps the characters a lease allows in a field (allowed), replacing others with
+// '-', at most n of them.
+func safeWord(s string, n int, allowed func(rune) bool, fallback string) string {
+	s = strings.Map(func(r rune) rune {
+		if allowed(r) {
+			return r
+		}
+		return '-'
+	}, s)
+	if len(s) > n {
+		s = s[:n]
+	}
+	if strings.Trim(s, "-") == "" {
+		return fallback
+	}
+	return s
+}
+
+func hostRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.'
+}
+
+func commandRune(r rune) bool { return r >= 'a' && r <= 'z' || r == '-' }
+
+func leaseID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

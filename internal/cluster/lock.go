@@ -24,7 +24,7 @@ import (
 const DefaultLockWait = 10 * time.Minute
 
 // lockPoll paces the retries while waiting for a lock.
-const lockPoll = 2 * time.Second
+const lockPoll = time.Second
 
 // heldLocks counts the locks an engine (one command) holds, so operations that call each other
 // (start -x runs setup, repair adds nodes) take each lock once.
@@ -143,16 +143,18 @@ func (e *Engine) holder() cloud.Holder {
 // LockBalancer takes the cluster's balancer lock for a balancer's whole run: a second
 // balancer on the cluster is refused at once with the first one's pid and host.
 func (e *Engine) LockBalancer(ctx context.Context, tag string) (func(), error) {
-	if _, _, err := e.loadCluster(ctx, tag); err != nil {
-		return nil, err
-	}
-	return e.lock(ctx, tag, cloud.LockBalancer)
+	return e.lockNamed(ctx, tag, cloud.LockBalancer)
 }
 
 // lockExisting takes the cluster lock of a cluster that exists (else the not-found error that
 // names the clusters that do); a cluster whose record is damaged can still be locked, so it
 // can still be stopped or terminated.
 func (e *Engine) lockExisting(ctx context.Context, tag string) (func(), error) {
+	return e.lockNamed(ctx, tag, cloud.LockCluster)
+}
+
+// lockNamed takes lock name of a cluster that exists.
+func (e *Engine) lockNamed(ctx context.Context, tag, name string) (func(), error) {
 	if err := CheckTagName(tag); err != nil {
 		return nil, err
 	}
@@ -163,5 +165,5 @@ func (e *Engine) lockExisting(ctx context.Context, tag string) (func(), error) {
 	case err != nil && cl.GroupID == "":
 		return nil, err
 	}
-	return e.lock(ctx, tag, cloud.LockCluster)
+	return e.lock(ctx, tag, name)
 }

@@ -112,7 +112,8 @@ func (p *Provider) keepLease(groupID, key string, l lease) func() {
 			ctx, cancel := context.WithTimeout(context.Background(), p.leaseTTL/3)
 			cur, err := p.readLease(ctx, groupID, key)
 			mu.Lock()
-			if err == nil && cur == l.encode() {
+			lost := err == nil && cur != l.encode()
+			if err == nil && !lost {
 				next := l
 				next.holder.Expires = time.Now().Add(p.leaseTTL)
 				if p.writeLease(ctx, groupID, key, next) == nil {
@@ -121,7 +122,7 @@ func (p *Provider) keepLease(groupID, key string, l lease) func() {
 			}
 			mu.Unlock()
 			cancel()
-			if err == nil && cur != l.encode() {
+			if lost {
 				return // taken over after it expired: nothing of ours to renew
 			}
 		}
@@ -180,7 +181,7 @@ func leaseKey(name string) string {
 }
 
 // lease is a lease tag's value: "v1 ID SINCE EXPIRES PID HOST COMMAND", times in Unix
-// seconds. ID tells apart two leases of one process.
+// milliseconds. ID tells apart two leases of one process.
 type lease struct {
 	id     string
 	holder cloud.Holder
@@ -188,11 +189,11 @@ type lease struct {
 
 // leasePattern is the exact form of a lease read back: the tag is anyone's to rewrite, and its
 // host and command end up in messages.
-var leasePattern = regexp.MustCompile(`^v1 ([0-9a-f]{16}) ([0-9]{1,12}) ([0-9]{1,12}) ([0-9]{1,10}) ([A-Za-z0-9.-]{1,64}) ([a-z-]{1,32})$`)
+var leasePattern = regexp.MustCompile(`^v1 ([0-9a-f]{16}) ([0-9]{1,15}) ([0-9]{1,15}) ([0-9]{1,10}) ([A-Za-z0-9.-]{1,64}) ([a-z-]{1,32})$`)
 
 func (l lease) encode() string {
 	h := l.holder
-	return fmt.Sprintf("v1 %s %d %d %d %s %s", l.id, h.Since.Unix(), h.Expires.Unix(), h.PID, safeWord(h.Host, 64, hostRune, "unknown-host"), safeWord(h.Command, 32, commandRune, "clusterctl"))
+	return fmt.Sprintf("v1 %s %d %d %d %s %s", l.id, h.Since.UnixMilli(), h.Expires.UnixMilli(), h.PID, safeWord(h.Host, 64, hostRune, "unknown-host"), safeWord(strings.ToLower(h.Command), 32, commandRune, "clusterctl"))
 }
 
 // parseLease reads a lease tag; anything not in the exact form is no lease (and, since it
@@ -206,7 +207,7 @@ func parseLease(s string) (lease, bool) {
 	expires, _ := strconv.ParseInt(m[3], 10, 64)
 	pid, _ := strconv.Atoi(m[4])
 	return lease{id: m[1], holder: cloud.Holder{Command: m[6], PID: pid, Host: m[5],
-		Since: time.Unix(since, 0), Expires: time.Unix(expires, 0)}}, true
+		Since: time.UnixMilli(since), Expires: time.UnixMilli(expires)}}, true
 }
 
 // safeWord keeps the characters a lease allows in a field (allowed), replacing others with

@@ -52,6 +52,7 @@ type app struct {
 	// Test seams: tests point these at moto and a fixed address; nil means the real thing.
 	apiOptions   []func(*middleware.Stack) error
 	pollInterval time.Duration
+	leaseSettle  time.Duration // the EC2 lease's settle time; 0: pollInterval in tests, else the default
 	waitTimeout  time.Duration
 	publicIP     func(context.Context) (netip.Addr, error)
 	builtinSSH   bool // use the built-in SSH client even when ssh is installed

@@ -58,9 +58,15 @@ func (a *app) ec2Provider(ctx context.Context, aws config.AWSInfo) (*ec2.Provide
 		opts.APIOptions = a.apiOptions
 	}
 	opts.PollInterval = a.refreshInterval(ctx)
+	opts.OnRetry = (&retryReporter{a: a}).report
 	if a.pollInterval > 0 {
-		// Tests poll moto fast; its tags are consistent at once, so a lease needs no settle.
+		// Tests poll moto fast; its tags are consistent at once, so a lease needs no settle,
+		// and its faults come from a proxy on loopback, so backoffs can be short.
 		opts.LeaseSettle = a.pollInterval
+		opts.RetryBaseDelay = a.pollInterval
+	}
+	if a.leaseSettle > 0 {
+		opts.LeaseSettle = a.leaseSettle
 	}
 	opts.Log = a.logger
 	p, err := ec2.New(ctx, opts)

@@ -274,12 +274,8 @@ func (e *Engine) launch(ctx context.Context, cl cloud.Cluster, plan Plan, groups
 	for _, g := range groups {
 		req := cloudRequest(plan, g, boot)
 		req.GroupID, req.Zone, req.Volumes = cl.GroupID, zone, copies
-		var got []cloud.Instance
-		if err := e.step(ctx, "launch "+g.Describe(), func(ctx context.Context, _ *ui.Step) error {
-			var err error
-			got, err = e.Provider.Launch(ctx, req)
-			return err
-		}); err != nil {
+		got, err := e.launchGroup(ctx, req, plan, g)
+		if err != nil {
 			return nil, err
 		}
 		if zone == "" && len(got) > 0 {

@@ -103,7 +103,7 @@ func Actions() []Action {
 		{Name: "DescribeImages", For: launching},
 		{Name: "CreateImage", For: noPurpose, Changes: []string{"instance"}, Others: []string{"image", "snapshot"}},
 		{Name: "DeregisterImage", For: noPurpose, Others: []string{"image"}},
-		{Name: "DescribeInstanceTypes", For: startOnly},
+		{Name: "DescribeInstanceTypes", For: lifecycle}, // setup sizes nodes by their type (addnode, the balancer)
 		{Name: "DescribeInstanceTypeOfferings", For: startOnly},
 		{Name: "DescribeRegions", For: noPurpose},
 		{Name: "DescribeAvailabilityZones", For: noPurpose},

@@ -73,6 +73,9 @@ func (p *Provider) Launch(ctx context.Context, req cloud.LaunchRequest) ([]cloud
 func (p *Provider) launchBatch(ctx context.Context, req cloud.LaunchRequest, rootDevice string, b launchBatch) ([]cloud.Instance, error) {
 	in := runInput(req, len(b.aliases), rootDevice, b.userData, clientToken())
 	out, err := p.api.RunInstances(ctx, in)
+	if code := apiCode(err); capacityCode(code) {
+		return nil, &cloud.CapacityError{Code: code, InstanceType: req.InstanceType, Zone: req.Zone, Spot: req.SpotPrice != "", Err: err}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("run %d x %s (%s) for cluster %s: %w", len(b.aliases), req.InstanceType, req.ImageID, req.Tag, err)
 	}

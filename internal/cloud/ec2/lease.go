@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	mrand "math/rand/v2"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
@@ -27,16 +30,28 @@ const (
 	DefaultLeaseSettle = 2 * time.Second
 )
 
+// maxLeaseAttempts bounds the rounds of taking a lease when EC2 is too slow to take it safely.
+const maxLeaseAttempts = 6
+
 var _ cloud.Locker = (*Provider)(nil)
+
+// sleepJitter waits a random time up to d, so takers that collided do not collide again.
+func sleepJitter(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Duration(mrand.Int64N(int64(d) + 1))):
+	}
+}
 
 // LockCluster takes the cluster's lease, a tag on its security group (cloud.TagLease, or
 // TagLease-NAME for other locks) whose value says who holds it and until when. EC2 has no
 // conditional tag write, so a lease is taken in three moves that make two takers see each
 // other: read the tag (an unexpired lease of another refuses at once); remove an expired one
 // with a conditional DeleteTags (it deletes only while the value is the one read, so a lease
-// someone renewed meanwhile stays); write ours; read it back a settle time later. Whoever wrote
-// last holds it, and because a taker writes within half the settle time of its read, the one
-// who wrote first reads the other's value back and gives way. While held, the lease is
+// someone renewed meanwhile stays) and read again; write ours; read it back a settle time
+// later. Whoever wrote last holds it, and because a taker's write lands within half the settle
+// time of its read (one that took longer, EC2 throttling it, withdraws and tries again), the
+// one who wrote first reads the other's value back and gives way. While held, the lease is
 // renewed; release removes it, again only while it is ours.
 func (p *Provider) LockCluster(ctx context.Context, tag, name string, h cloud.Holder) (func(), error) {
 	c, err := p.GetCluster(ctx, tag)
@@ -55,21 +70,30 @@ func (p *Provider) LockCluster(ctx context.Context, tag, name string, h cloud.Ho
 				return nil, &cloud.LockedError{Tag: tag, Name: name, Holder: l.holder}
 			}
 			if _, err := p.api.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{c.GroupID},
-				Tags: []types.Tag{{Key: aws.String(key), Value: aws.String(cur)}}}); err != nil {
+				Tags: []types.Tag{{Key: aws.String(key), Value: aws.String(cur)}}}, p.leaseCall); err != nil {
 				return nil, fmt.Errorf("remove the expired lease of cluster %s: %w", tag, err)
 			}
-		}
-		if time.Since(read) > p.leaseSettle/2 {
-			if attempt >= 3 {
-				return nil, fmt.Errorf("lock cluster %s: EC2 answers too slowly to take its lease safely (more than %s between reading and writing it)", tag, p.leaseSettle/2)
+			if attempt >= maxLeaseAttempts {
+				return nil, fmt.Errorf("lock cluster %s: its lease tag %s keeps changing under us", tag, key)
 			}
-			continue
+			continue // read again: the delete changed what there is to see
 		}
 		now := time.Now()
 		h.Since, h.Expires = now, now.Add(p.leaseTTL)
 		mine := lease{id: leaseID(), holder: h}
 		if err := p.writeLease(ctx, c.GroupID, key, mine); err != nil {
 			return nil, err
+		}
+		if gap := time.Since(read); gap > p.leaseSettle/2 {
+			// Too long between our read and our write (EC2 throttled one of them): another
+			// taker's read-back could miss our write. Withdraw it and try again.
+			p.dropLease(c.GroupID, key, mine.encode())
+			if attempt >= maxLeaseAttempts {
+				return nil, fmt.Errorf("lock cluster %s: EC2 answers too slowly to take its lease safely (%s between reading and writing it, more than %s) after %d attempts; try again",
+					tag, gap.Round(time.Millisecond), p.leaseSettle/2, attempt)
+			}
+			sleepJitter(ctx, p.leaseSettle)
+			continue
 		}
 		select {
 		case <-ctx.Done():
@@ -88,7 +112,7 @@ func (p *Provider) LockCluster(ctx context.Context, tag, name string, h cloud.Ho
 		if l, ok := parseLease(back); ok {
 			return nil, &cloud.LockedError{Tag: tag, Name: name, Holder: l.holder}
 		}
-		if attempt >= 3 {
+		if attempt >= maxLeaseAttempts {
 			return nil, fmt.Errorf("lock cluster %s: its lease tag %s keeps changing under us", tag, key)
 		}
 	}
@@ -146,12 +170,12 @@ func (p *Provider) dropLease(groupID, key, value string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	_, _ = p.api.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{groupID},
-		Tags: []types.Tag{{Key: aws.String(key), Value: aws.String(value)}}})
+		Tags: []types.Tag{{Key: aws.String(key), Value: aws.String(value)}}}, p.leaseCall)
 }
 
 func (p *Provider) readLease(ctx context.Context, groupID, key string) (string, error) {
 	out, err := p.api.DescribeTags(ctx, &ec2.DescribeTagsInput{Filters: []types.Filter{
-		filter("resource-id", groupID), filter("key", key)}})
+		filter("resource-id", groupID), filter("key", key)}}, p.leaseCall)
 	if err != nil {
 		return "", fmt.Errorf("read the lease of %s: %w", groupID, err)
 	}
@@ -165,11 +189,27 @@ func (p *Provider) readLease(ctx context.Context, groupID, key string) (string, 
 
 func (p *Provider) writeLease(ctx context.Context, groupID, key string, l lease) error {
 	_, err := p.api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{groupID},
-		Tags: []types.Tag{{Key: aws.String(key), Value: aws.String(l.encode())}}})
+		Tags: []types.Tag{{Key: aws.String(key), Value: aws.String(l.encode())}}}, p.leaseCall)
 	if err != nil {
 		return fmt.Errorf("write the lease of %s: %w", groupID, err)
 	}
 	return nil
+}
+
+// leaseCall gives the lease's calls a retryer of their own: a few quick retries and none of
+// the adaptive mode's client-side slowing, so a read and the write after it stay within half
+// the settle time while EC2 throttles (the lease is a handful of calls per command).
+func (p *Provider) leaseCall(o *ec2.Options) {
+	base := p.retryBase
+	if base <= 0 {
+		base = 50 * time.Millisecond
+	}
+	o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = 5
+		so.MaxBackoff = 4 * base
+		so.Backoff = jitterBackoff{base: base, max: so.MaxBackoff}
+		so.RateLimiter = ratelimit.None
+	})
 }
 
 // leaseKey is the tag of lock name: cloud.TagLease for the cluster lock, TagLease-NAME else.

@@ -205,7 +205,7 @@ func (a *app) engine(p cloud.Provider) *cluster.Engine {
 	return &cluster.Engine{
 		Provider: p, Status: a.streams.Status(), Log: a.logger, Version: version,
 		StateDir: filepath.Join(a.env.Home, ".clusterctl"), PublicIP: a.publicIP, WaitTimeout: a.waitTimeout,
-		LockWait: a.lockWait, Command: a.command,
+		LockWait: a.lockWait, Command: a.command, SpotMetadata: a.spotMetadata(),
 		Secret: func(builtin, param string) bool {
 			spec, ok := catalog.Lookup(builtin)
 			if !ok {
@@ -237,4 +237,13 @@ func completeClusters(a *app) cobra.CompletionFunc {
 		}
 		return tags, cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// spotMetadataEnv points spot nodes' interruption watcher at another metadata service than
+// the provider's (a test's fake one, a proxy in front of EC2's).
+const spotMetadataEnv = "CLUSTERCTL_INSTANCE_METADATA"
+
+func (a *app) spotMetadata() string {
+	v, _ := a.env.Lookup(spotMetadataEnv)
+	return v
 }

@@ -43,6 +43,9 @@ type Engine struct {
 	// Command names the running command in the cluster lock ("addnode"), for the message
 	// another command shows while it waits.
 	Command string
+	// SpotMetadata, when set, is the metadata service spot nodes' interruption watcher asks,
+	// instead of the provider's (Capabilities.InstanceMetadata).
+	SpotMetadata string
 
 	// warned holds the warnings shown by this engine (one command), so each shows once.
 	warned sync.Map

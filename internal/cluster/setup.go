@@ -59,7 +59,10 @@ func (e *Engine) openSession(ctx context.Context, tag string, o SetupOptions) (*
 	c := &setup.Cluster{Tag: tag, User: acc.Record.ClusterUser, Shell: acc.Record.ClusterShell,
 		SharedFS: e.Provider.Capabilities().SharedFilesystem, HostKeys: map[string]string{},
 		Pool: pool, Concurrency: o.Concurrency, Status: e.Status, Log: e.log(),
-		Region: e.region(), LocalDir: e.StateDir}
+		Region: e.region(), LocalDir: e.StateDir, SpotMetadata: e.Provider.Capabilities().InstanceMetadata}
+	if e.SpotMetadata != "" {
+		c.SpotMetadata = e.SpotMetadata
+	}
 	if pub, err := AuthorizedKey(acc.KeyFile); err == nil && pub != "" {
 		c.UserKeys = []string{pub}
 	}

@@ -56,6 +56,9 @@ type Commands struct {
 	Hosts string
 	// Cancel removes a job.
 	Cancel string
+	// DrainSelf, run as root on a node, stops new jobs from starting on that node (running
+	// ones go on): what a spot node does when EC2 gives notice that it takes it back.
+	DrainSelf string
 }
 
 // Node is a machine of the cluster as a scheduler sees it.

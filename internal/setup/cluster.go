@@ -77,6 +77,10 @@ type Cluster struct {
 	// files for the user.
 	LocalDir string
 
+	// SpotMetadata is the instance metadata service spot nodes ask for EC2's interruption
+	// notice (their watcher drains them in the scheduler); empty when there is none (local).
+	SpotMetadata string
+
 	// Diagnose, when set, says why a node does not answer (its console, its boot state); a
 	// failed wait for SSH carries it.
 	Diagnose func(ctx context.Context, n *Node) string

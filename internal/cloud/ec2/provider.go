@@ -167,6 +167,9 @@ func newWithAPI(api ec2API, region string, opts Options) *Provider {
 	return p
 }
 
+// InstanceMetadataURL is EC2's instance metadata service, as instances reach it.
+const InstanceMetadataURL = "http://169.254.169.254"
+
 // Name identifies the provider in messages.
 func (p *Provider) Name() string { return "ec2" }
 
@@ -177,7 +180,7 @@ func (p *Provider) Region() string { return p.region }
 // login user depends on the image, so it is left to the template (node_image's user). Launch
 // sizes its RunInstances calls from the user data itself, so it takes any number of instances.
 func (p *Provider) Capabilities() cloud.Capabilities {
-	return cloud.Capabilities{SharedFilesystem: false, DefaultLoginUser: defaultLoginUser}
+	return cloud.Capabilities{SharedFilesystem: false, DefaultLoginUser: defaultLoginUser, InstanceMetadata: InstanceMetadataURL}
 }
 
 // EndpointFromRegionHost maps StarCluster's [aws info] settings AWS_REGION_HOST, AWS_PORT,

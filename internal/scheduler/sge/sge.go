@@ -39,7 +39,9 @@ func (g *SGE) Name() string { return "Grid Engine" }
 
 // Commands are Grid Engine's user commands.
 func (g *SGE) Commands() scheduler.Commands {
-	return scheduler.Commands{Submit: "qsub", Queue: `qstat -u "*"`, Hosts: "qhost", Cancel: "qdel"}
+	return scheduler.Commands{Submit: "qsub", Queue: `qstat -u "*"`, Hosts: "qhost", Cancel: "qdel",
+		// Every host of the cluster is an admin host, so root on a node may disable its own queue.
+		DrainSelf: envLine + `; qmod -d "all.q@$(hostname)"`}
 }
 
 // Root and cell of Debian's and Ubuntu's gridengine packages.

@@ -1,8 +1,8 @@
 package setup
 
 import (
-	_ "embed"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"strings"

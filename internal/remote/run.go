@@ -46,6 +46,9 @@ func (c *Client) RunWith(ctx context.Context, cmd string, opts RunOpts) (Result,
 	}
 	sess, release, err := c.newSession(ctx)
 	if err != nil {
+		if !c.alive() && ctx.Err() == nil {
+			return Result{}, c.lost(cmd, false, err)
+		}
 		return Result{}, err
 	}
 	defer release()
@@ -65,6 +68,9 @@ func (c *Client) RunWith(ctx context.Context, cmd string, opts RunOpts) (Result,
 		line = Sudo(cmd)
 	}
 	if err := sess.Start(line); err != nil {
+		if !c.alive() {
+			return Result{}, c.lost(cmd, false, err)
+		}
 		return Result{}, c.connError("start command", err)
 	}
 	waitErr := make(chan error, 1)
@@ -95,9 +101,9 @@ func (c *Client) RunWith(ctx context.Context, cmd string, opts RunOpts) (Result,
 		return res, &RemoteError{Host: c.target.Label(), Command: cmd, ExitStatus: res.ExitStatus,
 			Signal: exitErr.Signal(), Tail: tailText}
 	case errors.As(err, &missing):
-		return res, c.connError("run command", fmt.Errorf("command ended without an exit status: %w", err))
+		return res, c.lost(cmd, true, fmt.Errorf("command ended without an exit status: %w", err))
 	default:
-		return res, c.connError("run command", err)
+		return res, c.lost(cmd, true, err)
 	}
 }
 

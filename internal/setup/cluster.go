@@ -6,6 +6,7 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -117,7 +118,29 @@ func (c *Cluster) Workers() []*Node {
 
 // Sudo runs a shell script as root on a node (through sudo when the login user is not root) and
 // returns its result; a non-zero exit is a *remote.RemoteError naming host, command and output.
+//
+// Every script run this way must be idempotent (setup's steps, the scheduler's, plugins'), so
+// a connection lost while one ran is made again and the script run again, up to
+// SudoAttempts times; a script that must not run twice uses SudoOnce.
 func (c *Cluster) Sudo(ctx context.Context, n *Node, script string) (remote.Result, error) {
+	for attempt := 1; ; attempt++ {
+		res, err := c.SudoOnce(ctx, n, script)
+		var lost *remote.ConnectionLostError
+		if !errors.As(err, &lost) || attempt >= SudoAttempts || ctx.Err() != nil {
+			return res, err
+		}
+		if c.Log != nil {
+			c.Log.Warn("connection lost during a step; connecting again to run it again", "node", n.Alias, "attempt", attempt, "error", err.Error())
+		}
+	}
+}
+
+// SudoAttempts bounds how often Sudo runs a script whose connection was lost.
+const SudoAttempts = 3
+
+// SudoOnce is Sudo for a script that must not run twice: a connection lost while it ran is a
+// *remote.ConnectionLostError saying it may or may not have finished.
+func (c *Cluster) SudoOnce(ctx context.Context, n *Node, script string) (remote.Result, error) {
 	client, err := c.Client(ctx, n)
 	if err != nil {
 		return remote.Result{}, err

@@ -38,6 +38,7 @@ type app struct {
 	output      string
 	concurrency int
 	lockWait    time.Duration
+	waitFlag    time.Duration // --wait-timeout
 	// command is the running command's name, recorded in cluster locks.
 	command string
 
@@ -276,7 +277,7 @@ func (a *app) enableDebug() {
 func globalShorthands(args []string) []string {
 	out := append([]string(nil), args...)
 	long := map[string]string{"c": "--config", "r": "--region"}
-	takesValue := map[string]bool{"--config": true, "--region": true, "--output": true, "--concurrency": true, "--lock-wait": true}
+	takesValue := map[string]bool{"--config": true, "--region": true, "--output": true, "--concurrency": true, "--lock-wait": true, "--wait-timeout": true}
 	for i := 0; i < len(out); i++ {
 		arg := out[i]
 		short := ""

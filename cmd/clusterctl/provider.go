@@ -202,7 +202,7 @@ func (a *app) providers(ctx context.Context) (ps []cloud.Provider, ec2Err error)
 // engine builds the cluster engine over a provider.
 func (a *app) engine(p cloud.Provider) *cluster.Engine {
 	catalog := plugins.NewCatalog()
-	return &cluster.Engine{
+	e := &cluster.Engine{
 		Provider: p, Status: a.streams.Status(), Log: a.logger, Version: version,
 		StateDir: filepath.Join(a.env.Home, ".clusterctl"), PublicIP: a.publicIP, WaitTimeout: a.waitTimeout,
 		LockWait: a.lockWait, Command: a.command, SpotMetadata: a.spotMetadata(),
@@ -219,6 +219,10 @@ func (a *app) engine(p cloud.Provider) *cluster.Engine {
 			return false
 		},
 	}
+	if a.waitFlag > 0 {
+		e.WaitTimeout, e.SSHTimeout = a.waitFlag, a.waitFlag
+	}
+	return e
 }
 
 // completeClusters completes cluster tags from the provider, for commands taking TAG.

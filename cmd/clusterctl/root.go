@@ -37,6 +37,7 @@ func newRootCmd(a *app) *cobra.Command {
 	pf.StringVar(&a.output, "output", "text", "output format: text or json")
 	pf.IntVar(&a.concurrency, "concurrency", 32, "nodes worked on at once in per-node steps")
 	pf.DurationVar(&a.lockWait, "lock-wait", cluster.DefaultLockWait, "how long a command that changes a cluster waits while another one changes it (0: give up at once)")
+	pf.DurationVar(&a.waitFlag, "wait-timeout", 0, "how long to wait for instances to run and to accept SSH (default 15m to run; SSH 10m on EC2, 2m on local clusters)")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		a.command = cmd.Name()

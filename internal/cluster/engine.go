@@ -34,6 +34,9 @@ type Engine struct {
 	PublicIP func(context.Context) (netip.Addr, error)
 	// WaitTimeout bounds each wait for instances to reach a state.
 	WaitTimeout time.Duration
+	// SSHTimeout bounds the wait for a node to accept SSH; 0 means SSHReadyTimeout (2 minutes
+	// for local containers, which boot in seconds).
+	SSHTimeout time.Duration
 	// Secret reports which plugin parameters are secrets, so records leave them out.
 	Secret func(builtin, param string) bool
 

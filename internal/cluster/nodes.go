@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -68,7 +69,7 @@ func (e *Engine) AddNodes(ctx context.Context, tag string, o AddOptions, so Setu
 		}
 		plan := Plan{Tag: tag, Record: rec}
 		if _, err := e.launch(ctx, cl, plan, []Group{g}, rec.bootConfig(acc.userKeys()), nil); err != nil {
-			return nil, err
+			return nil, e.addError(ctx, tag, aliases, err)
 		}
 		if o.CreateOnly {
 			return aliases, nil
@@ -76,7 +77,7 @@ func (e *Engine) AddNodes(ctx context.Context, tag string, o AddOptions, so Setu
 	}
 	s, err := e.openSession(ctx, tag, so)
 	if err != nil {
-		return nil, err
+		return nil, &AddError{Tag: tag, Aliases: aliases, Err: err}
 	}
 	defer s.close()
 	want := map[string]bool{}
@@ -90,12 +91,31 @@ func (e *Engine) AddNodes(ctx context.Context, tag string, o AddOptions, so Setu
 		}
 	}
 	if len(added) != len(aliases) {
-		return nil, fmt.Errorf("only %d of the nodes %v are running", len(added), aliases)
+		return nil, &AddError{Tag: tag, Aliases: aliases, Err: fmt.Errorf("only %d of the nodes %v are running", len(added), aliases)}
 	}
 	if err := setup.AddNodes(ctx, s.c, added); err != nil {
-		return nil, err
+		return nil, &AddError{Tag: tag, Aliases: aliases, Err: err}
 	}
 	return aliases, nil
+}
+
+// addError is a launch for addnode that failed: an *AddError when some of the nodes exist
+// (to finish or remove them), the error alone when none does.
+func (e *Engine) addError(ctx context.Context, tag string, aliases []string, err error) error {
+	insts, lerr := e.instances(context.WithoutCancel(ctx), tag, nil)
+	if lerr != nil {
+		return err
+	}
+	var launched []string
+	for _, in := range insts {
+		if slices.Contains(aliases, in.Alias) && in.Alive() {
+			launched = append(launched, in.Alias)
+		}
+	}
+	if len(launched) == 0 {
+		return err
+	}
+	return &AddError{Tag: tag, Aliases: launched, Err: err}
 }
 
 // userKeys is the user's public key, for instances that install it at boot (local).
@@ -296,12 +316,25 @@ func (e *Engine) Restart(ctx context.Context, tag string, so SetupOptions, reboo
 		return err
 	}
 	if _, err := e.waitRunning(ctx, cl); err != nil {
-		return err
+		return e.restartError(ctx, tag, err)
 	}
 	if rebootOnly {
 		return nil
 	}
-	return e.Setup(ctx, tag, so)
+	if err := e.Setup(ctx, tag, so); err != nil {
+		return e.restartError(ctx, tag, err)
+	}
+	return nil
+}
+
+// restartError is a restart that failed after the reboot: what exists, and that start -x sets
+// the cluster up again once its nodes answer.
+func (e *Engine) restartError(ctx context.Context, tag string, err error) error {
+	pe := e.partial(ctx, tag, err)
+	if p, ok := pe.(*PartialError); ok {
+		p.Op = "restart"
+	}
+	return pe
 }
 
 // Shutdown runs the plugins' OnShutdown hooks (in reverse) before a cluster stops or goes away.

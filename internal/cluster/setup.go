@@ -52,6 +52,9 @@ func (e *Engine) openSession(ctx context.Context, tag string, o SetupOptions) (*
 	if e.Provider.Capabilities().HostOnlyNetwork {
 		opts.ReadyTimeout = 2 * time.Minute // local containers boot in seconds
 	}
+	if e.SSHTimeout > 0 {
+		opts.ReadyTimeout = e.SSHTimeout
+	}
 	opts.OnRetry = func(t remote.Target, n int, err error) {
 		e.log().Debug("node not reachable yet, retrying", "node", t.Label(), "attempt", n, "error", err.Error())
 	}

@@ -113,9 +113,13 @@ grep -q '^mem_requested ' $t/complex || { echo 'mem_requested mem_req MEMORY <= 
 		b.WriteString(`qconf -ssconf | sed -e 's/^schedule_interval .*/schedule_interval 0:0:4/' -e 's/^schedd_job_info .*/schedd_job_info true/' -e 's/^flush_submit_sec .*/flush_submit_sec 1/' -e 's/^flush_finish_sec .*/flush_finish_sec 1/' > $t/sconf
 qconf -Msconf $t/sconf >/dev/null
 `)
+		// Finished jobs reach the accounting file at once (the default buffers them for 15 s,
+		// which a qmaster that dies takes along): the balancer and repair count on it.
+		global := `-e 's/ accounting_flush_time=[0-9:]*//' -e 's/flush_time=\([0-9:]*\)/flush_time=\1 accounting_flush_time=00:00:00/'`
 		if m.MinUID > 0 && m.MinUID < 1000 {
-			fmt.Fprintf(&b, "qconf -sconf global | sed -e 's/^min_uid .*/min_uid %d/' -e 's/^min_gid .*/min_gid %d/' > $t/global\nqconf -Mconf $t/global >/dev/null\n", m.MinUID, m.MinGID)
+			global += fmt.Sprintf(" -e 's/^min_uid .*/min_uid %d/' -e 's/^min_gid .*/min_gid %d/'", m.MinUID, m.MinGID)
 		}
+		fmt.Fprintf(&b, "qconf -sconf global | sed %s > $t/global\nqconf -Mconf $t/global >/dev/null\n", global)
 		for _, pe := range parallelEnvironments() {
 			fmt.Fprintf(&b, "cat > $t/pe <<'EOF'\n%sEOF\nobj p %s $t/pe\n", pe.file(), pe.name)
 		}

@@ -332,3 +332,9 @@ func waitFor(t *testing.T, what string, limit time.Duration, ok func() bool) {
 		}
 	}
 }
+
+// tail is the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -145,4 +146,49 @@ func openSpotRequests(t *testing.T, e *awsEnv) int {
 		t.Fatal(err)
 	}
 	return len(out.SpotInstanceRequests)
+}
+
+// TestEC2ClusterLease: on EC2 the cluster lock is a lease tag on the cluster's security group,
+// so it holds across machines. Two addnodes at once both succeed with nodes of their own (the
+// second waits); a lease another machine holds refuses a command that may not wait, naming
+// that machine's command, pid and host; a lease past its expiry (its holder was killed) is
+// taken over.
+func TestEC2ClusterLease(t *testing.T) {
+	e := newAWSEnv(t, smallCluster(""))
+	e.must("start", "-o", "-s", "2", "busy")
+	results := make(chan cliResult, 2)
+	for range 2 {
+		go func() { results <- e.cli("addnode", "-o", "busy") }()
+	}
+	var errOuts []string
+	for range 2 {
+		r := <-results
+		if r.code != 0 {
+			t.Fatalf("concurrent addnode: %+v", r)
+		}
+		errOuts = append(errOuts, r.errOut)
+	}
+	if got := aliasesOf(e.instances("busy")); got != "master,node001,node002,node003" {
+		t.Fatalf("after two addnodes at once: %s", got)
+	}
+	if !strings.Contains(strings.Join(errOuts, ""), "Waiting for cluster busy: clusterctl addnode (pid ") {
+		t.Errorf("neither addnode waited:\n%s", strings.Join(errOuts, "\n"))
+	}
+
+	group := aws.ToString(e.groups("busy")[0].GroupId)
+	lease := func(expires time.Time) {
+		v := fmt.Sprintf("v1 0123456789abcdef %d %d 4242 ws9.example.org addnode", time.Now().Add(-time.Minute).UnixMilli(), expires.UnixMilli())
+		if _, err := e.raw.CreateTags(context.Background(), &awsec2.CreateTagsInput{Resources: []string{group},
+			Tags: []types.Tag{{Key: aws.String("clusterctl:lease"), Value: aws.String(v)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lease(time.Now().Add(time.Hour))
+	r := e.cli("--lock-wait", "0", "addnode", "-o", "busy")
+	if r.code != exitBusy || !strings.Contains(r.errOut, "cluster busy is being changed by clusterctl addnode (pid 4242 on ws9.example.org) since ") {
+		t.Errorf("addnode while another machine holds the lease: %+v", r)
+	}
+	lease(time.Now().Add(-time.Second))
+	e.must("--lock-wait", "0", "addnode", "-o", "busy")
+	e.must("terminate", "-y", "busy")
 }

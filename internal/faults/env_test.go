@@ -121,7 +121,7 @@ func (e *env) terminateAtEnd(tag string) {
 
 // node is an instance as listclusters shows it.
 type node struct {
-	Alias, ID, State, PrivateIP, Lifecycle string
+	Alias, ID, State, PrivateIP, Lifecycle, SpotPrice string
 }
 
 // nodes lists a cluster's instances.
@@ -135,6 +135,7 @@ func (e *env) nodes(tag string) []node {
 			State     string `json:"state"`
 			PrivateIP string `json:"private_ip"`
 			Lifecycle string `json:"lifecycle"`
+			SpotPrice string `json:"spot_price"`
 		} `json:"nodes"`
 	}
 	if err := json.Unmarshal([]byte(r.out), &infos); err != nil || len(infos) != 1 {
@@ -142,7 +143,7 @@ func (e *env) nodes(tag string) []node {
 	}
 	var out []node
 	for _, n := range infos[0].Nodes {
-		out = append(out, node{Alias: n.Alias, ID: n.ID, State: n.State, PrivateIP: n.PrivateIP, Lifecycle: n.Lifecycle})
+		out = append(out, node{Alias: n.Alias, ID: n.ID, State: n.State, PrivateIP: n.PrivateIP, Lifecycle: n.Lifecycle, SpotPrice: n.SpotPrice})
 	}
 	return out
 }

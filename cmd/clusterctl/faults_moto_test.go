@@ -192,3 +192,34 @@ func TestEC2ClusterLease(t *testing.T) {
 	e.must("--lock-wait", "0", "addnode", "-o", "busy")
 	e.must("terminate", "-y", "busy")
 }
+
+// TestEC2VanishedInstance: an instance terminated outside clusterctl (from the console, or EC2
+// taking a spot instance back) is named by every command that loads the cluster while EC2
+// still lists it, and start -x launches its replacement under its alias; instances clusterctl
+// terminates itself are never reported.
+func TestEC2VanishedInstance(t *testing.T) {
+	e := newAWSEnv(t, smallCluster(""))
+	e.must("start", "-o", "gone")
+	var victim string
+	for _, in := range e.instances("gone") {
+		if tagValue(in.Tags, "clusterctl:alias") == "node002" {
+			victim = aws.ToString(in.InstanceId)
+		}
+	}
+	if _, err := e.raw.TerminateInstances(context.Background(), &awsec2.TerminateInstancesInput{InstanceIds: []string{victim}}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.must("listclusters", "gone")
+	if !strings.Contains(r.errOut, "node002 ("+victim+") vanished: it was terminated outside clusterctl") ||
+		!strings.Contains(r.errOut, "`clusterctl repair gone`") {
+		t.Errorf("listclusters does not name the vanished node:\n%s", r.errOut)
+	}
+	e.must("start", "-o", "-x", "gone")
+	if got := aliasesOf(e.instances("gone")); got != "master,node001,node002" {
+		t.Fatalf("after start -x: %s", got)
+	}
+	if r := e.must("listclusters", "gone"); strings.Contains(r.errOut, "vanished") {
+		t.Errorf("a node clusterctl replaced is still reported:\n%s", r.errOut)
+	}
+	e.must("terminate", "-y", "gone")
+}

@@ -187,7 +187,14 @@ func (e *env) kill(tag, alias string) {
 	if err := syscall.Kill(rec.PID, syscall.SIGKILL); err != nil {
 		e.t.Fatal(err)
 	}
-	waitFor(e.t, alias+" reported dead", 30*time.Second, func() bool { return e.node(tag, alias).State == "dead" })
+	waitFor(e.t, alias+" reported dead", 30*time.Second, func() bool {
+		for _, m := range e.nodes(tag) {
+			if m.ID == n.ID {
+				return m.State == "dead"
+			}
+		}
+		return true // already cleaned up after (the balancer)
+	})
 }
 
 // link takes a node's network link (the host side of its veth) down or up: a node that stops

@@ -73,7 +73,9 @@ func TestSpotNotice(t *testing.T) {
 		defer service.mu.Unlock()
 		return service.polls >= 2
 	})
-	state := func() string { return e.on(tag, "master", `qstat -f -q all.q@node002 | awk '$1 == "all.q@node002" { print $6 }'`) }
+	state := func() string {
+		return e.on(tag, "master", `qstat -f -q all.q@node002 | awk '$1 == "all.q@node002" { print $6 }'`)
+	}
 	if s := state(); strings.Contains(s, "d") {
 		t.Fatalf("node002 drained before any notice: %q", s)
 	}

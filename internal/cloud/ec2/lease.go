@@ -66,7 +66,7 @@ func (p *Provider) LockCluster(ctx context.Context, tag, name string, h cloud.Ho
 			return nil, err
 		}
 		if cur != "" {
-			if l, ok := parseLease(cur); ok && l.holder.Expires.After(time.Now()) {
+			if l, ok := parseLease(cur); ok && p.current(l) {
 				return nil, &cloud.LockedError{Tag: tag, Name: name, Holder: l.holder}
 			}
 			if _, err := p.api.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{c.GroupID},
@@ -116,6 +116,17 @@ func (p *Provider) LockCluster(ctx context.Context, tag, name string, h cloud.Ho
 			return nil, fmt.Errorf("lock cluster %s: its lease tag %s keeps changing under us", tag, key)
 		}
 	}
+}
+
+// maxClockSkew is how far another machine's clock may be ahead: a lease that ends later than
+// a lease's time to live plus this was not written by clusterctl, and does not hold.
+const maxClockSkew = 10 * time.Minute
+
+// current reports whether a lease holds now: it has not ended, and it ends no later than a
+// lease written now could (a tag forged to hold for a year is not a lease).
+func (p *Provider) current(l lease) bool {
+	now := time.Now()
+	return l.holder.Expires.After(now) && l.holder.Expires.Before(now.Add(p.leaseTTL+maxClockSkew))
 }
 
 // keepLease renews a held lease until the returned release is called, which removes it.

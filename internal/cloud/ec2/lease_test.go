@@ -37,7 +37,7 @@ func setLease(t *testing.T, e *env, group, key, value string) {
 
 // TestLease: the cluster lease on the group's tag. A second taker is refused at once, naming
 // the holder, its pid, host and since when; release removes the tag; a lease past its expiry
-// (its holder was killed) and a tag that is no lease are taken over; a held lease is renewed
+// (its holder was killed), one forged to last a year and a tag that is no lease are taken over; a held lease is renewed
 // before it expires; the balancer's lease is a tag of its own.
 func TestLease(t *testing.T) {
 	e := newEnv(t)
@@ -78,7 +78,9 @@ func TestLease(t *testing.T) {
 	// Taken over: an expired lease, and a value that is no lease at all.
 	expired := lease{id: "00112233aabbccdd", holder: cloud.Holder{Command: "start", PID: 1, Host: "gone",
 		Since: time.Now().Add(-time.Hour), Expires: time.Now().Add(-time.Minute)}}
-	for _, stale := range []string{expired.encode(), "rm -rf /; $(reboot)"} {
+	forever := lease{id: "00112233aabbccde", holder: cloud.Holder{Command: "start", PID: 1, Host: "squatter",
+		Since: time.Now(), Expires: time.Now().Add(365 * 24 * time.Hour)}}
+	for _, stale := range []string{expired.encode(), forever.encode(), "rm -rf /; $(reboot)"} {
 		setLease(t, e, c.GroupID, cloud.TagLease, stale)
 		release, err := e.p.LockCluster(e.ctx, "lk", cloud.LockCluster, me)
 		if err != nil {

@@ -192,12 +192,7 @@ type RemoveOptions struct {
 // exports forget them) and terminates them. Without aliases it removes the Count highest
 // numbered workers. The master is never removed. It returns the aliases removed.
 func (e *Engine) RemoveNodes(ctx context.Context, tag string, o RemoveOptions, so SetupOptions) ([]string, error) {
-	unlock, err := e.lockExisting(ctx, tag)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	s, err := e.openSession(ctx, tag, so)
+	s, err := e.lockedSession(ctx, tag, so)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +287,7 @@ func (e *Engine) Restart(ctx context.Context, tag string, so SetupOptions, reboo
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer unlock() // held through the reboot and the setup after it
 	s, err := e.openSession(ctx, tag, so)
 	if err != nil {
 		return err
@@ -341,12 +336,7 @@ func (e *Engine) restartError(ctx context.Context, tag string, err error) error 
 // It is best effort: an unreachable cluster must still be stoppable, so failures are returned
 // for the caller to report, not to stop on.
 func (e *Engine) Shutdown(ctx context.Context, tag string, so SetupOptions) error {
-	unlock, err := e.lockExisting(ctx, tag)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	s, err := e.openSession(ctx, tag, so)
+	s, err := e.lockedSession(ctx, tag, so)
 	if err != nil {
 		return err
 	}

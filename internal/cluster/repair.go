@@ -39,12 +39,7 @@ type RepairResult struct {
 // scheduler) that no instance answers to any more. With Replace, a node with the same
 // settings takes each one's place. A repair of a healthy cluster changes nothing.
 func (e *Engine) Repair(ctx context.Context, tag string, o RepairOptions, so SetupOptions) (*RepairResult, error) {
-	unlock, err := e.lockExisting(ctx, tag)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	s, err := e.openSession(ctx, tag, so)
+	s, err := e.lockedSession(ctx, tag, so)
 	if err != nil {
 		return nil, err
 	}

@@ -100,6 +100,23 @@ func (e *Engine) openSession(ctx context.Context, tag string, o SetupOptions) (*
 	return &session{acc: acc, c: c, close: func() { _ = pool.Close() }}, nil
 }
 
+// lockedSession takes the cluster's lock and opens a session on it; closing the session
+// releases both.
+func (e *Engine) lockedSession(ctx context.Context, tag string, o SetupOptions) (*session, error) {
+	unlock, err := e.lockExisting(ctx, tag)
+	if err != nil {
+		return nil, err
+	}
+	s, err := e.openSession(ctx, tag, o)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	closePool := s.close
+	s.close = func() { closePool(); unlock() }
+	return s, nil
+}
+
 // setupVolumes describes the record's volumes for setup, asking the provider which were made
 // by createvolume (and may be formatted when empty).
 func (e *Engine) setupVolumes(ctx context.Context, r Record, c *setup.Cluster) error {
@@ -183,12 +200,7 @@ func configurePlugins(r Record, secrets map[string]map[string]any, c *setup.Clus
 
 // Setup configures every running node of a cluster (start, start -x, restart all end here).
 func (e *Engine) Setup(ctx context.Context, tag string, o SetupOptions) error {
-	unlock, err := e.lockExisting(ctx, tag)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	s, err := e.openSession(ctx, tag, o)
+	s, err := e.lockedSession(ctx, tag, o)
 	if err != nil {
 		return err
 	}
@@ -198,12 +210,7 @@ func (e *Engine) Setup(ctx context.Context, tag string, o SetupOptions) error {
 
 // RunPlugin runs one plugin of the cluster (runplugin), by its [plugin] section name.
 func (e *Engine) RunPlugin(ctx context.Context, tag, name string, o SetupOptions) error {
-	unlock, err := e.lockExisting(ctx, tag)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	s, err := e.openSession(ctx, tag, o)
+	s, err := e.lockedSession(ctx, tag, o)
 	if err != nil {
 		return err
 	}

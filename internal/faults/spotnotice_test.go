@@ -2,40 +2,14 @@ package faults
 
 import (
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/clusterctl/clusterctl/internal/cloud/ec2/cloudinittest"
 )
-
-// imds is EC2's instance metadata service as a spot node sees it (IMDSv2: a token first, then
-// spot/instance-action, 404 until EC2 gives notice).
-type imds struct {
-	mu     sync.Mutex
-	notice bool
-	polls  int
-}
-
-func (m *imds) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	switch {
-	case r.Method == http.MethodPut && r.URL.Path == "/latest/api/token":
-		_, _ = w.Write([]byte("token"))
-	case r.URL.Path == "/latest/meta-data/spot/instance-action" && r.Header.Get("X-aws-ec2-metadata-token") == "token":
-		m.polls++
-		if !m.notice {
-			http.NotFound(w, r)
-			return
-		}
-		_, _ = w.Write([]byte(`{"action": "terminate", "time": "2026-11-29T21:00:00Z"}`))
-	default:
-		http.Error(w, "", http.StatusUnauthorized)
-	}
-}
 
 // TestSpotNotice: a spot node added to a local cluster gets the interruption watcher, pointed
 // at a fake metadata service on the cluster's bridge. When the service gives EC2's
@@ -55,7 +29,7 @@ func TestSpotNotice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	service := &imds{}
+	service := &cloudinittest.IMDS{}
 	srv := httptest.NewUnstartedServer(service)
 	srv.Listener = ln
 	srv.Start()
@@ -68,29 +42,22 @@ func TestSpotNotice(t *testing.T) {
 	if got := e.node(tag, "node002").Lifecycle; got != "spot" {
 		t.Fatalf("node002 is %s", got)
 	}
-	waitFor(t, "the watcher polling", time.Minute, func() bool {
-		service.mu.Lock()
-		defer service.mu.Unlock()
-		return service.polls >= 2
-	})
+	const poll = "GET /latest/meta-data/spot/instance-action Not Found"
+	waitFor(t, "the watcher polling", time.Minute, func() bool { return service.Count(poll) >= 2 })
 	state := func() string {
 		return e.on(tag, "master", `qstat -f -q all.q@node002 | awk '$1 == "all.q@node002" { print $6 }'`)
 	}
 	if s := state(); strings.Contains(s, "d") {
 		t.Fatalf("node002 drained before any notice: %q", s)
 	}
-	service.mu.Lock()
-	service.notice = true
-	service.mu.Unlock()
+	service.Set("spot/instance-action", `{"action": "terminate", "time": "2026-11-29T21:00:00Z"}`, true)
 	waitFor(t, "node002 drained after the notice", time.Minute, func() bool { return strings.Contains(state(), "d") })
 	if log := e.on(tag, "node002", "sudo journalctl -u clusterctl-spot-watch --no-pager"); !strings.Contains(log, "drained this node") {
 		t.Errorf("watcher's log:\n%s", log)
 	}
 
 	e.kill(tag, "node002")
-	service.mu.Lock()
-	service.notice = false // the next spot node has no notice yet
-	service.mu.Unlock()
+	service.Set("spot/instance-action", "", false) // the next spot node has no notice yet
 	if r := e.must("repair", "--replace", tag); !strings.Contains(r.errOut, "✓ spot interruption watcher") {
 		t.Errorf("the replacement got no watcher:\n%s", r.errOut)
 	}

@@ -3,7 +3,6 @@ package setup
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -12,69 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/clusterctl/clusterctl/internal/cloud/ec2/cloudinittest"
 )
-
-// fakeIMDS is EC2's instance metadata service as a spot node sees it, IMDSv2 only: a token from
-// PUT /latest/api/token, required on every GET; spot/instance-action is 404 until the notice.
-// It can revoke the token (the next GET with it is 401) and records any GET without one.
-type fakeIMDS struct {
-	mu       sync.Mutex
-	token    string
-	tokens   int
-	polls    int
-	noToken  int
-	notice   bool
-	revoked  bool
-	stale401 int
-}
-
-func (f *fakeIMDS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	switch {
-	case r.Method == http.MethodPut && r.URL.Path == "/latest/api/token":
-		if r.Header.Get("X-aws-ec2-metadata-token-ttl-seconds") == "" {
-			http.Error(w, "", http.StatusBadRequest)
-			return
-		}
-		f.tokens++
-		f.token = "tok-" + strings.Repeat("x", f.tokens)
-		f.revoked = false
-		_, _ = w.Write([]byte(f.token))
-	case r.Method == http.MethodGet && r.URL.Path == "/latest/meta-data/spot/instance-action":
-		got := r.Header.Get("X-aws-ec2-metadata-token")
-		if got == "" {
-			f.noToken++
-			http.Error(w, "", http.StatusUnauthorized)
-			return
-		}
-		if got != f.token || f.revoked {
-			f.stale401++
-			http.Error(w, "", http.StatusUnauthorized)
-			return
-		}
-		f.polls++
-		if !f.notice {
-			http.NotFound(w, r)
-			return
-		}
-		_, _ = w.Write([]byte(`{"action": "terminate", "time": "2026-11-29T21:00:00Z"}`))
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-func (f *fakeIMDS) set(fn func(*fakeIMDS)) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	fn(f)
-}
-
-func (f *fakeIMDS) get(fn func(*fakeIMDS) int) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return fn(f)
-}
 
 // TestSpotWatcher runs the watcher spot nodes run against a fake metadata service. It polls
 // with a token and never without; a revoked token makes it fetch another; no notice, no drain;
@@ -89,7 +28,7 @@ func TestSpotWatcher(t *testing.T) {
 		failsFirst int // the drain command fails this many times first
 	}{{"drain succeeds", 0}, {"drain fails twice", 2}} {
 		t.Run(tc.name, func(t *testing.T) {
-			imds := &fakeIMDS{}
+			imds := &cloudinittest.IMDS{}
 			srv := httptest.NewServer(imds)
 			defer srv.Close()
 			dir := t.TempDir()
@@ -114,18 +53,19 @@ func TestSpotWatcher(t *testing.T) {
 			}
 			defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 
-			waitUntil(t, "five polls without a notice", func() bool { return imds.get(func(f *fakeIMDS) int { return f.polls }) >= 5 })
-			imds.set(func(f *fakeIMDS) { f.revoked = true })
+			const poll, tokens = "GET /latest/meta-data/spot/instance-action", "PUT /latest/api/token OK"
+			waitUntil(t, "five polls without a notice", func() bool { return imds.Count(poll+" Not Found") >= 5 })
+			imds.RevokeTokens()
 			waitUntil(t, "a new token after the old one was refused", func() bool {
-				return imds.get(func(f *fakeIMDS) int { return f.tokens }) >= 2 && imds.get(func(f *fakeIMDS) int { return f.polls }) >= 7
+				return imds.Count(tokens) >= 2 && imds.Count(poll+" Unauthorized") == 1 && imds.Count(poll+" Not Found") >= 7
 			})
 			if _, err := os.Stat(drained); !os.IsNotExist(err) {
 				t.Fatalf("drained without a notice: %v", err)
 			}
-			imds.set(func(f *fakeIMDS) { f.notice = true })
+			imds.Set("spot/instance-action", `{"action": "terminate", "time": "2026-11-29T21:00:00Z"}`, true)
 			waitUntil(t, "the drain after the notice", func() bool { _, err := os.Stat(drained); return err == nil })
-			polls := imds.get(func(f *fakeIMDS) int { return f.polls })
-			waitUntil(t, "more polls after the drain", func() bool { return imds.get(func(f *fakeIMDS) int { return f.polls }) >= polls+5 })
+			polls := imds.Count(poll + " OK")
+			waitUntil(t, "more polls after the drain", func() bool { return imds.Count(poll+" OK") >= polls+5 })
 
 			data, _ := os.ReadFile(drained)
 			if n := strings.Count(string(data), "drained"); n != 1 {
@@ -135,8 +75,8 @@ func TestSpotWatcher(t *testing.T) {
 			if n := strings.Count(string(attempts), "x"); n != tc.failsFirst+1 {
 				t.Errorf("drain command ran %d times, want %d", n, tc.failsFirst+1)
 			}
-			if n := imds.get(func(f *fakeIMDS) int { return f.noToken }); n != 0 {
-				t.Errorf("%d requests without a token (IMDSv1)", n)
+			if n := imds.Count(poll + " Unauthorized"); n != 1 {
+				t.Errorf("%d requests refused for their token, want the one after the revocation (none without a token: IMDSv2 only)", n)
 			}
 			if notice, _ := os.ReadFile(filepath.Join(dir, "notice")); !strings.Contains(string(notice), `"action": "terminate"`) {
 				t.Errorf("notice recorded: %q", notice)

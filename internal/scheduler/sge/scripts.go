@@ -231,14 +231,7 @@ func killScript(hosts []string) string {
 while read -r job rest; do qdel -f "$job" $rest >/dev/null; done
 `, h)
 	}
-	fmt.Fprintf(&b, `for i in $(seq 60); do
-  busy=$(%s)
-  [ -z "$busy" ] && exit 0
-  sleep 1
-done
-echo "jobs deleted with qdel -f still hold slots on:" $busy >&2
-exit 1
-`, busyHostsCommand(hosts))
+	b.WriteString(waitFreeScript(hosts, "jobs deleted with qdel -f"))
 	return b.String()
 }
 
@@ -256,15 +249,21 @@ func requeueScript(hosts []string) string {
 fi
 `, h)
 	}
-	fmt.Fprintf(&b, `for i in $(seq 60); do
+	b.WriteString(waitFreeScript(hosts, "jobs rescheduled away from vanished hosts"))
+	return b.String()
+}
+
+// waitFreeScript waits up to 60 s until no slot of all.q is in use on hosts, else fails
+// saying that what still hold slots there.
+func waitFreeScript(hosts []string, what string) string {
+	return fmt.Sprintf(`for i in $(seq 60); do
   busy=$(%s)
   [ -z "$busy" ] && exit 0
   sleep 1
 done
-echo "jobs rescheduled away from vanished hosts still hold slots on:" $busy >&2
+echo "%s still hold slots on:" $busy >&2
 exit 1
-`, busyHostsCommand(hosts))
-	return b.String()
+`, busyHostsCommand(hosts), what)
 }
 
 func queueInstances(hosts []string) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -88,22 +89,14 @@ func (p *FaultProxy) URL() string { return p.srv.URL }
 func (p *FaultProxy) Injected() map[string]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]int, len(p.injected))
-	for k, v := range p.injected {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(p.injected)
 }
 
 // Requests counts the requests seen so far, by action (refused ones included).
 func (p *FaultProxy) Requests() map[string]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]int, len(p.actions))
-	for k, v := range p.actions {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(p.actions)
 }
 
 // SetRule replaces the rule, for a test that changes the weather half way.

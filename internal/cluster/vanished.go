@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
@@ -70,23 +71,33 @@ func vanishedNodes(members, gone []cloud.Instance) []VanishedNode {
 	return out
 }
 
-// gone asks the provider, once per command, for the cluster's instances terminated outside
-// clusterctl.
+// gone asks the provider for the cluster's instances terminated outside clusterctl, at most
+// once a minute per command.
 func (e *Engine) gone(ctx context.Context, tag string) []cloud.Instance {
 	g, ok := e.Provider.(cloud.GoneLister)
 	if !ok {
 		return nil
 	}
-	if v, ok := e.goneCache.Load(tag); ok {
-		return v.([]cloud.Instance)
+	if v, ok := e.goneCache.Load(tag); ok && e.now().Sub(v.(goneList).at) < goneFresh {
+		return v.(goneList).insts
 	}
 	insts, err := g.Gone(ctx, tag)
 	if err != nil {
 		e.log().Debug("terminated instances not listed", "cluster", tag, "error", err.Error())
 		return nil
 	}
-	e.goneCache.Store(tag, insts)
+	e.goneCache.Store(tag, goneList{at: e.now(), insts: insts})
 	return insts
+}
+
+// goneFresh is how long a command (a balancer runs for days) reuses its list of instances
+// terminated outside clusterctl before asking again.
+const goneFresh = time.Minute
+
+// goneList is a cluster's instances terminated outside clusterctl, as asked at a time.
+type goneList struct {
+	at    time.Time
+	insts []cloud.Instance
 }
 
 // noteVanished warns, once per command, about each vanished node and each worker stopped while

@@ -16,7 +16,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 APT_PACKAGES := systemd-container debootstrap iproute2 openssh-server openssh-client sudo tmux python3-yaml cloud-init python3-ipyparallel python3-pexpect python3-argon2
 STATICCHECK  := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build deps test-deps test lint bench bench-scale demo docs clean
+.PHONY: all build deps test-deps test test-faults lint bench bench-scale demo docs clean
 
 all: build
 
@@ -39,6 +39,12 @@ test: test-deps
 	@mkdir -p $(dir $(TEST_LOG))
 	$(GO) run ./tools/testreport -allowed .ci/allowed-skips -json-log $(TEST_LOG) -- \
 		$(GO) test -json -count=1 -timeout 25m ./...
+
+# The fault suite alone (make test runs it too, beside the other packages).
+test-faults: test-deps
+	@mkdir -p $(dir $(TEST_LOG))
+	$(GO) run ./tools/testreport -allowed .ci/allowed-skips -json-log $(TEST_LOG) -- \
+		$(GO) test -json -count=1 -timeout 25m ./internal/faults
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

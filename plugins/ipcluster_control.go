@@ -112,6 +112,8 @@ PY
 // controller has forgotten them, so a client that asks right after removenode finds only the
 // engines that remain (and no task is sent to one that is gone).
 func removeEngines(ctx context.Context, c *setup.Cluster, nodes []*setup.Node) error {
+	// The engines of a vanished node are gone with it; the controller forgets them by itself.
+	nodes = setup.Reachable(nodes)
 	m, err := masterOf(c)
 	if err != nil {
 		return stopEngines(ctx, c, nodes)

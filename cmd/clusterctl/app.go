@@ -38,6 +38,9 @@ type app struct {
 	debug       bool
 	output      string
 	concurrency int
+	lockWait    time.Duration
+	// command is the running command's name, recorded in cluster locks.
+	command string
 
 	cfg *config.Config
 	// warned holds the config warnings shown already; saidRegion is set once the default
@@ -50,6 +53,7 @@ type app struct {
 	// Test seams: tests point these at moto and a fixed address; nil means the real thing.
 	apiOptions   []func(*middleware.Stack) error
 	pollInterval time.Duration
+	leaseSettle  time.Duration // the EC2 lease's settle time; 0: pollInterval in tests, else the default
 	waitTimeout  time.Duration
 	publicIP     func(context.Context) (netip.Addr, error)
 	builtinSSH   bool // use the built-in SSH client even when ssh is installed
@@ -275,7 +279,7 @@ func (a *app) enableDebug() {
 func globalShorthands(args []string) []string {
 	out := append([]string(nil), args...)
 	long := map[string]string{"c": "--config", "r": "--region"}
-	takesValue := map[string]bool{"--config": true, "--region": true, "--output": true, "--concurrency": true, "--wait-timeout": true}
+	takesValue := map[string]bool{"--config": true, "--region": true, "--output": true, "--concurrency": true, "--lock-wait": true, "--wait-timeout": true}
 	for i := 0; i < len(out); i++ {
 		arg := out[i]
 		short := ""

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/clusterctl/clusterctl/internal/cloud"
 	"github.com/clusterctl/clusterctl/internal/cluster"
 	"github.com/clusterctl/clusterctl/internal/config"
 )
@@ -16,6 +17,7 @@ const (
 	exitUsage     = 2   // bad flags or arguments
 	exitConfig    = 3   // the config file is missing or wrong
 	exitNotFound  = 4   // the named cluster, template or instance does not exist
+	exitBusy      = 5   // another command is changing the cluster (its lock is taken)
 	exitCancelled = 130 // interrupted (Ctrl-C)
 )
 
@@ -71,6 +73,8 @@ func exitCode(err error) int {
 		return exitConfig
 	case errors.As(err, &nf), errors.As(err, &tplNF), errors.Is(err, cluster.ErrClusterNotFound):
 		return exitNotFound
+	case errors.Is(err, cloud.ErrLocked):
+		return exitBusy
 	}
 	return exitError
 }

@@ -54,9 +54,11 @@ func newLoadBalanceCmd(a *app) *cobra.Command {
 			before removal, so no job starts on a node that is going away, and removed only once
 			no job runs there: a job that started since the balancer looked is waited for (up
 			to --drain-timeout; then the node takes jobs again and the next iteration decides
-			anew), never killed. Vanished nodes (spot interruptions) are removed from the
-			scheduler and replaced when jobs wait. Jobs that can never run (more memory than any
-			host) do not make the cluster grow.
+			anew), never killed. Vanished nodes (spot interruptions) are cleaned up after as
+			repair does (their jobs requeued) and replaced, with their own settings, when jobs
+			wait or the cluster is below -n. Jobs that can never run (more memory than any
+			host) do not make the cluster grow. One balancer runs per cluster: a second one is
+			refused.
 
 			--policy table keeps the number of workers within the [min, max] of the row of a
 			load table (lines "threshold min max") selected by a metric fetched from
@@ -130,6 +132,12 @@ func runBalancer(cmd *cobra.Command, a *app, o *balanceOptions, tag string) erro
 	if err != nil {
 		return err
 	}
+	// One balancer per cluster: a second one is refused, naming the first.
+	unlock, err := eng.LockBalancer(ctx, tag)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	target, rec, err := eng.Balanced(ctx, tag, a.setupOptions(ctx), o.lookback.d)
 	if err != nil {
 		return err

@@ -58,6 +58,16 @@ func (a *app) ec2Provider(ctx context.Context, aws config.AWSInfo) (*ec2.Provide
 		opts.APIOptions = a.apiOptions
 	}
 	opts.PollInterval = a.refreshInterval(ctx)
+	opts.OnRetry = (&retryReporter{a: a}).report
+	if a.pollInterval > 0 {
+		// Tests poll moto fast; its tags are consistent at once, so a lease needs no settle,
+		// and its faults come from a proxy on loopback, so backoffs can be short.
+		opts.LeaseSettle = a.pollInterval
+		opts.RetryBaseDelay = a.pollInterval
+	}
+	if a.leaseSettle > 0 {
+		opts.LeaseSettle = a.leaseSettle
+	}
 	opts.Log = a.logger
 	p, err := ec2.New(ctx, opts)
 	var ce *ec2.CredentialsError
@@ -156,6 +166,9 @@ func (a *app) localProvider() (*local.Provider, error) {
 	}
 	if images == "" {
 		images = filepath.Join(local.DefaultStateDir, "images")
+		if v, ok := a.env.Lookup("CLUSTERCTL_LOCAL_IMAGES"); ok && v != "" {
+			images = v
+		}
 	}
 	return local.New(local.Options{StateDir: dir, ImageDir: images, Log: a.logger,
 		Progress: func(msg string) { a.streams.Status().Infof("  %s", msg) }})
@@ -189,9 +202,10 @@ func (a *app) providers(ctx context.Context) (ps []cloud.Provider, ec2Err error)
 // engine builds the cluster engine over a provider.
 func (a *app) engine(p cloud.Provider) *cluster.Engine {
 	catalog := plugins.NewCatalog()
-	return &cluster.Engine{
+	e := &cluster.Engine{
 		Provider: p, Status: a.streams.Status(), Log: a.logger, Version: version,
 		StateDir: filepath.Join(a.env.Home, ".clusterctl"), PublicIP: a.publicIP, WaitTimeout: a.waitTimeout, Dial: a.dialSeam,
+		LockWait: a.lockWait, Command: a.command, SpotMetadata: a.spotMetadata(),
 		Secret: func(builtin, param string) bool {
 			spec, ok := catalog.Lookup(builtin)
 			if !ok {
@@ -205,6 +219,7 @@ func (a *app) engine(p cloud.Provider) *cluster.Engine {
 			return false
 		},
 	}
+	return e
 }
 
 // completeClusters completes cluster tags from the provider, for commands taking TAG.
@@ -223,4 +238,13 @@ func completeClusters(a *app) cobra.CompletionFunc {
 		}
 		return tags, cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// spotMetadataEnv points spot nodes' interruption watcher at another metadata service than
+// the provider's (a test's fake one, a proxy in front of EC2's).
+const spotMetadataEnv = "CLUSTERCTL_INSTANCE_METADATA"
+
+func (a *app) spotMetadata() string {
+	v, _ := a.env.Lookup(spotMetadataEnv)
+	return v
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
+
+	"github.com/clusterctl/clusterctl/internal/cluster"
 )
 
 // newRootCmd builds the command tree. Only commands that work are registered.
@@ -36,8 +38,10 @@ func newRootCmd(a *app) *cobra.Command {
 	pf.IntVar(&a.concurrency, "concurrency", 0, "nodes worked on at once in per-node steps (0: all of them, as far as open files allow)")
 	// The default is the app's, so a test's shorter bound survives the flags' definition.
 	pf.DurationVar(&a.waitTimeout, "wait-timeout", a.waitTimeout, "give up waiting for instances to run and for their SSH after this long (0: 15m for instances, 10m for SSH, 2m for local SSH)")
+	pf.DurationVar(&a.lockWait, "lock-wait", cluster.DefaultLockWait, "how long a command that changes a cluster waits while another one changes it (0: give up at once)")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		a.command = cmd.Name()
 		if _, err := a.format(); err != nil {
 			return err
 		}
@@ -58,7 +62,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newSSHMasterCmd(a), newSSHNodeCmd(a), newSSHInstanceCmd(a), newPutCmd(a), newGetCmd(a),
 		newAddNodeCmd(a), newRemoveNodeCmd(a), newRestartCmd(a), newRunPluginCmd(a), newImageCmd(a), newLoadBalanceCmd(a), newEBSImageCmd(a),
 		newIAMPolicyCmd(a), newSyncDataCmd(a), newListSnapshotsCmd(a), newPruneSnapshotsCmd(a), newCreateSnapshotCmd(a),
-		newResizeVolumeCmd(a), newRemoveImageCmd(a), newSSHConfigCmd(a))
+		newResizeVolumeCmd(a), newRemoveImageCmd(a), newSSHConfigCmd(a), newRepairCmd(a))
 	root.CompletionOptions.HiddenDefaultCmd = false
 	groupCommands(root)
 	for _, c := range commandTree(root) {
@@ -78,7 +82,7 @@ func commandGroups() []struct {
 		commands  []string
 	}{
 		{"lifecycle", "Cluster lifecycle:", []string{"start", "stop", "restart", "terminate", "listclusters", "runplugin"}},
-		{"nodes", "Nodes:", []string{"addnode", "removenode", "loadbalance"}},
+		{"nodes", "Nodes:", []string{"addnode", "removenode", "repair", "loadbalance"}},
 		{"access", "Access and files:", []string{"sshmaster", "sshnode", "sshinstance", "ssh-config", "put", "get"}},
 		{"storage", "Volumes and images:", []string{"createvolume", "listvolumes", "resizevolume", "removevolume", "ebsimage", "listimages", "removeimage", "listpublic"}},
 		{"data", "Data on every node:", []string{"syncdata", "createsnapshot", "listsnapshots", "prunesnapshots"}},

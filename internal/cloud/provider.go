@@ -74,6 +74,10 @@ type Capabilities struct {
 	// the directory AttachDir/VOLUME-ID holding its files (the local provider has no block
 	// devices). Empty means it shows up as a block device.
 	AttachDir string
+	// InstanceMetadata is the address of the metadata service instances ask about themselves
+	// (EC2's http://169.254.169.254), where a spot node learns of its interruption; empty when
+	// there is none.
+	InstanceMetadata string
 }
 
 // Plan is a whole launch, checked by Preflight before anything exists.

@@ -39,6 +39,15 @@ const (
 	// TagImage marks an image (and its snapshots) made by ebsimage, so listimages can tell
 	// clusterctl's images apart and removeimage deletes only what it made.
 	TagImage = "clusterctl:image"
+	// TagBid holds the maximum hourly price a spot instance was launched with, so a node that
+	// replaces it bids the same.
+	TagBid = "clusterctl:bid"
+	// TagRemoved marks an instance clusterctl itself terminated, so a terminated instance
+	// without it is known to have vanished (a spot interruption, a terminate from the console).
+	TagRemoved = "clusterctl:removed"
+	// TagLease is the cluster lock of a cluster managed on EC2: who changes it, since when,
+	// until when (see cloud.Lease).
+	TagLease = "clusterctl:lease"
 	// GroupPrefix is the security group name prefix, StarCluster's, so users recognize it.
 	GroupPrefix = "@sc-"
 )

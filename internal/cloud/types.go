@@ -65,6 +65,12 @@ type Instance struct {
 	// (authorized_keys format), kept with the instance so any machine can pin it.
 	HostKey string            `json:"host_key,omitempty"`
 	Tags    map[string]string `json:"tags,omitempty"`
+	// SpotPrice is the maximum hourly price a spot instance was launched with ("" on demand),
+	// so a replacement bids the same.
+	SpotPrice string `json:"spot_price,omitempty"`
+	// StateReason is the provider's word on why the instance is in its state (EC2's state
+	// reason: "Server.SpotInstanceTermination: ..."), shown when a node vanished.
+	StateReason string `json:"state_reason,omitempty"`
 }
 
 // Addr is the address clusterctl uses to reach the instance from outside: the public address

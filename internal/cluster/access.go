@@ -44,6 +44,7 @@ func (e *Engine) Access(ctx context.Context, tag string, keyFile func(keyName st
 	if insts, err = e.members(tag, cl, &rec, insts); err != nil {
 		return nil, err
 	}
+	e.noteVanished(ctx, tag, insts)
 	if err := e.pinHostKeys(tag, insts, nil); err != nil {
 		return nil, err
 	}

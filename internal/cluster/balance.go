@@ -10,7 +10,6 @@ import (
 	"github.com/clusterctl/clusterctl/internal/cloud"
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/scheduler"
-	"github.com/clusterctl/clusterctl/internal/setup"
 )
 
 // Balanced is a cluster as the balancer sees it: scheduler statistics over SSH to the master,
@@ -28,6 +27,9 @@ type Balanced struct {
 	// DrainTimeout bounds how long a removal waits for jobs on the nodes it drains; a wait
 	// that times out puts them back in service and the next iteration decides again.
 	DrainTimeout time.Duration
+	// replace holds the settings of vanished nodes this balancer cleaned up after, so the
+	// nodes it adds next take their places with the same type, image and spot bid.
+	replace []AddOptions
 }
 
 var (
@@ -91,8 +93,26 @@ func (b *Balanced) Nodes(ctx context.Context) ([]balancer.Node, error) {
 	return balancer.NodesFromInstances(insts), nil
 }
 
-// AddNodes adds k nodes as addnode does, spot at spotBid when it is above 0.
+// AddNodes adds k nodes as addnode does, spot at spotBid when it is above 0. Vanished nodes
+// the balancer cleaned up after are replaced first, with their own settings.
 func (b *Balanced) AddNodes(ctx context.Context, k int, spotBid float64) error {
+	for k > 0 && len(b.replace) > 0 {
+		o := b.replace[0]
+		n := min(k, len(o.Aliases))
+		batch := o
+		batch.Aliases, batch.Count = o.Aliases[:n], n
+		_, err := b.e.AddNodes(ctx, b.tag, batch, b.so)
+		if err != nil {
+			return err
+		}
+		if b.replace[0].Aliases = o.Aliases[n:]; len(b.replace[0].Aliases) == 0 {
+			b.replace = b.replace[1:]
+		}
+		k -= n
+	}
+	if k == 0 {
+		return nil
+	}
 	o := AddOptions{Count: k}
 	if spotBid > 0 {
 		o.Bid = &spotBid
@@ -109,33 +129,37 @@ func (b *Balanced) RemoveNodes(ctx context.Context, aliases []string) error {
 	return err
 }
 
-// RemoveFromScheduler forgets vanished nodes: those still listed as instances go through
-// removenode (forced: they cannot answer), the rest only leave the scheduler and the other
-// nodes' files.
+// RemoveFromScheduler cleans up after vanished nodes as repair does (their jobs requeued), and
+// remembers their settings for the next nodes added. A host the scheduler finds unreachable
+// whose instance still runs goes through removenode (forced: it cannot answer).
 func (b *Balanced) RemoveFromScheduler(ctx context.Context, aliases []string) error {
 	insts, err := b.e.instances(ctx, b.tag, &b.cluster)
 	if err != nil {
 		return err
 	}
-	listed := map[string]bool{}
+	running := map[string]bool{}
 	for _, in := range insts {
-		listed[in.Alias] = true
+		running[in.Alias] = in.State == cloud.StateRunning
 	}
-	var known, unknown []string
+	var unreachable, vanished []string
 	for _, a := range aliases {
-		if listed[a] {
-			known = append(known, a)
+		if running[a] {
+			unreachable = append(unreachable, a)
 		} else {
-			unknown = append(unknown, a)
+			vanished = append(vanished, a)
 		}
 	}
 	var errs []error
-	if len(known) > 0 {
-		_, err := b.e.RemoveNodes(ctx, b.tag, RemoveOptions{Aliases: known, Force: true}, b.so)
+	if len(unreachable) > 0 {
+		_, err := b.e.RemoveNodes(ctx, b.tag, RemoveOptions{Aliases: unreachable, Force: true}, b.so)
 		errs = append(errs, err)
 	}
-	if len(unknown) > 0 {
-		errs = append(errs, b.e.forgetVanished(ctx, b.tag, unknown, b.so))
+	if len(vanished) > 0 {
+		res, err := b.e.Repair(ctx, b.tag, RepairOptions{Aliases: vanished}, b.so)
+		if res != nil {
+			b.replace = append(b.replace, replacements(res.Removed)...)
+		}
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -144,23 +168,4 @@ func (b *Balanced) RemoveFromScheduler(ctx context.Context, aliases []string) er
 func (b *Balanced) Terminate(ctx context.Context) error {
 	_ = b.e.Shutdown(ctx, b.tag, b.so)
 	return b.e.Terminate(ctx, b.tag)
-}
-
-// forgetVanished removes hosts that no longer have an instance from the scheduler and the
-// other nodes' files.
-func (e *Engine) forgetVanished(ctx context.Context, tag string, aliases []string, so SetupOptions) error {
-	s, err := e.openSession(ctx, tag, so)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	var gone []*setup.Node
-	for _, a := range aliases {
-		gone = append(gone, &setup.Node{Instance: cloud.Instance{Alias: a, State: cloud.StateTerminated}})
-	}
-	s.c.Nodes = append(s.c.Nodes, gone...)
-	if err := setup.RemoveNodes(ctx, s.c, gone, scheduler.DrainOptions{Force: true}); err != nil {
-		return fmt.Errorf("forget vanished nodes %v: %w", aliases, err)
-	}
-	return nil
 }

@@ -44,8 +44,22 @@ type Engine struct {
 	Dial    func(ctx context.Context, network, addr string) (net.Conn, error)
 	Observe func(remote.Exchange)
 
+	// LockWait bounds how long a command that changes a cluster waits for another one to
+	// finish with it; 0 refuses at once.
+	LockWait time.Duration
+	// Command names the running command in the cluster lock ("addnode"), for the message
+	// another command shows while it waits.
+	Command string
+	// SpotMetadata, when set, is the metadata service spot nodes' interruption watcher asks,
+	// instead of the provider's (Capabilities.InstanceMetadata).
+	SpotMetadata string
+
 	// warned holds the warnings shown by this engine (one command), so each shows once.
 	warned sync.Map
+	// goneCache holds each cluster's instances terminated outside clusterctl, asked once.
+	goneCache sync.Map
+	// locks are the cluster locks this engine holds, so nested operations take them once.
+	locks heldLocks
 }
 
 func (e *Engine) now() time.Time {

@@ -51,7 +51,9 @@ func stateSummary(insts []cloud.Instance) string {
 // PartialError is a start that failed after creating resources. It lists what exists, which is
 // left in place and tagged, and the two ways forward.
 type PartialError struct {
-	Tag       string
+	Tag string
+	// Op is what failed: "start" (the default) or "restart".
+	Op        string
 	Err       error
 	Group     string
 	Instances []cloud.Instance
@@ -59,7 +61,11 @@ type PartialError struct {
 
 func (e *PartialError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "start of cluster %s failed: %v\n", e.Tag, e.Err)
+	op := e.Op
+	if op == "" {
+		op = "start"
+	}
+	fmt.Fprintf(&b, "%s of cluster %s failed: %v\n", op, e.Tag, e.Err)
 	b.WriteString("What exists now (left in place, tagged clusterctl:cluster=" + e.Tag + "):\n")
 	if e.Group != "" {
 		fmt.Fprintf(&b, "  security group %s\n", e.Group)
@@ -95,3 +101,20 @@ func IsPartial(err error) bool {
 	var pe *PartialError
 	return errors.As(err, &pe)
 }
+
+// AddError is an addnode that failed after its nodes were launched. They are left in place,
+// tagged; it says how to finish setting them up once they are reachable, or remove them.
+type AddError struct {
+	Tag     string
+	Aliases []string
+	Err     error
+}
+
+func (e *AddError) Error() string {
+	list := strings.Join(e.Aliases, ",")
+	return fmt.Sprintf("adding %s to cluster %s failed: %v\nThe new nodes are left in place (tagged clusterctl:cluster=%s).\n"+
+		"Finish with:   clusterctl addnode -x -a %s %s\nRemove with:   clusterctl removenode -f %s %s",
+		list, e.Tag, e.Err, e.Tag, list, e.Tag, e.Tag, strings.Join(e.Aliases, " "))
+}
+
+func (e *AddError) Unwrap() error { return e.Err }

@@ -15,6 +15,11 @@ import (
 // stop). Spot instances cannot be stopped: without terminateSpot that is an error naming them;
 // with it they are terminated.
 func (e *Engine) Stop(ctx context.Context, tag string, terminateSpot bool) error {
+	unlock, err := e.lockExisting(ctx, tag)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	insts, err := e.clusterInstances(ctx, tag)
 	if err != nil {
 		return err
@@ -78,6 +83,13 @@ func (e *Engine) Terminate(ctx context.Context, tag string) error {
 		}
 	case gerr != nil && !errors.Is(gerr, cloud.ErrNotFound):
 		return gerr
+	}
+	if groupExists {
+		unlock, err := e.lock(ctx, tag, cloud.LockCluster)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 	}
 	insts, err := e.launchedInstances(ctx, tag, &cl)
 	var dup *DuplicateAliasError

@@ -127,7 +127,11 @@ func (e *Engine) filterMembers(tag string, insts []cloud.Instance, problem func(
 // instances lists the cluster's members. cl is the cluster when the caller has it; otherwise
 // it is looked up (a damaged record still yields its group, which is all membership needs).
 func (e *Engine) instances(ctx context.Context, tag string, cl *cloud.Cluster) ([]cloud.Instance, error) {
-	return e.listMembers(ctx, tag, cl, memberProblem)
+	insts, err := e.listMembers(ctx, tag, cl, memberProblem)
+	if err == nil {
+		e.noteVanished(ctx, tag, insts)
+	}
+	return insts, err
 }
 
 // launchedInstances lists the instances launched into the cluster (launchProblem), for stop

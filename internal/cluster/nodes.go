@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -33,6 +34,11 @@ type AddOptions struct {
 // AddNodes launches nodes and brings them into the cluster through setup's on-add path, which
 // changes existing nodes only by appending what the new nodes need. It returns the aliases.
 func (e *Engine) AddNodes(ctx context.Context, tag string, o AddOptions, so SetupOptions) ([]string, error) {
+	unlock, err := e.lockExisting(ctx, tag)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	acc, err := e.Access(ctx, tag, so.KeyFile)
 	if err != nil {
 		return nil, err
@@ -63,7 +69,7 @@ func (e *Engine) AddNodes(ctx context.Context, tag string, o AddOptions, so Setu
 		}
 		plan := Plan{Tag: tag, Record: rec}
 		if _, err := e.launch(ctx, cl, plan, []Group{g}, rec.bootConfig(acc.userKeys()), nil); err != nil {
-			return nil, err
+			return nil, e.addError(ctx, tag, aliases, err)
 		}
 		if o.CreateOnly {
 			return aliases, nil
@@ -71,7 +77,7 @@ func (e *Engine) AddNodes(ctx context.Context, tag string, o AddOptions, so Setu
 	}
 	s, err := e.openSession(ctx, tag, so)
 	if err != nil {
-		return nil, err
+		return nil, &AddError{Tag: tag, Aliases: aliases, Err: err}
 	}
 	defer s.close()
 	want := map[string]bool{}
@@ -85,12 +91,31 @@ func (e *Engine) AddNodes(ctx context.Context, tag string, o AddOptions, so Setu
 		}
 	}
 	if len(added) != len(aliases) {
-		return nil, fmt.Errorf("only %d of the nodes %v are running", len(added), aliases)
+		return nil, &AddError{Tag: tag, Aliases: aliases, Err: fmt.Errorf("only %d of the nodes %v are running", len(added), aliases)}
 	}
 	if err := setup.AddNodes(ctx, s.c, added); err != nil {
-		return nil, err
+		return nil, &AddError{Tag: tag, Aliases: aliases, Err: err}
 	}
 	return aliases, nil
+}
+
+// addError is a launch for addnode that failed: an *AddError when some of the nodes exist
+// (to finish or remove them), the error alone when none does.
+func (e *Engine) addError(ctx context.Context, tag string, aliases []string, err error) error {
+	insts, lerr := e.instances(context.WithoutCancel(ctx), tag, nil)
+	if lerr != nil {
+		return err
+	}
+	var launched []string
+	for _, in := range insts {
+		if slices.Contains(aliases, in.Alias) && in.Alive() {
+			launched = append(launched, in.Alias)
+		}
+	}
+	if len(launched) == 0 {
+		return err
+	}
+	return &AddError{Tag: tag, Aliases: launched, Err: err}
 }
 
 // userKeys is the user's public key, for instances that install it at boot (local).
@@ -167,7 +192,7 @@ type RemoveOptions struct {
 // exports forget them) and terminates them. Without aliases it removes the Count highest
 // numbered workers. The master is never removed. It returns the aliases removed.
 func (e *Engine) RemoveNodes(ctx context.Context, tag string, o RemoveOptions, so SetupOptions) ([]string, error) {
-	s, err := e.openSession(ctx, tag, so)
+	s, err := e.lockedSession(ctx, tag, so)
 	if err != nil {
 		return nil, err
 	}
@@ -258,6 +283,11 @@ func nonEmpty(xs []string) []string {
 // reverse), then the reboot, the wait for running and SSH, and setup. rebootOnly stops after
 // the instances run again (restart -o).
 func (e *Engine) Restart(ctx context.Context, tag string, so SetupOptions, rebootOnly bool) error {
+	unlock, err := e.lockExisting(ctx, tag)
+	if err != nil {
+		return err
+	}
+	defer unlock() // held through the reboot and the setup after it
 	s, err := e.openSession(ctx, tag, so)
 	if err != nil {
 		return err
@@ -281,19 +311,32 @@ func (e *Engine) Restart(ctx context.Context, tag string, so SetupOptions, reboo
 		return err
 	}
 	if _, err := e.waitRunning(ctx, cl); err != nil {
-		return err
+		return e.restartError(ctx, tag, err)
 	}
 	if rebootOnly {
 		return nil
 	}
-	return e.Setup(ctx, tag, so)
+	if err := e.Setup(ctx, tag, so); err != nil {
+		return e.restartError(ctx, tag, err)
+	}
+	return nil
+}
+
+// restartError is a restart that failed after the reboot: what exists, and that start -x sets
+// the cluster up again once its nodes answer.
+func (e *Engine) restartError(ctx context.Context, tag string, err error) error {
+	pe := e.partial(ctx, tag, err)
+	if p, ok := pe.(*PartialError); ok {
+		p.Op = "restart"
+	}
+	return pe
 }
 
 // Shutdown runs the plugins' OnShutdown hooks (in reverse) before a cluster stops or goes away.
 // It is best effort: an unreachable cluster must still be stoppable, so failures are returned
 // for the caller to report, not to stop on.
 func (e *Engine) Shutdown(ctx context.Context, tag string, so SetupOptions) error {
-	s, err := e.openSession(ctx, tag, so)
+	s, err := e.lockedSession(ctx, tag, so)
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,10 @@ type Record struct {
 	BootScripts []RecordScript `json:"boot_scripts,omitempty"`
 	// Copies are volumes every node gets a copy of its own, from a snapshot (SHARE = copy).
 	Copies []RecordVolume `json:"copies,omitempty"`
+	// Zones are the alternatives to Zone, and NodeTypeAlternatives those to the workers'
+	// instance type, tried in turn when EC2 has no capacity.
+	Zones                []string `json:"zones,omitempty"`
+	NodeTypeAlternatives []string `json:"node_type_alternatives,omitempty"`
 }
 
 // RecordScript is a boot script as recorded: text, so the record compresses well.
@@ -91,9 +95,12 @@ func NewRecord(t *config.Template, provider string, sshCIDR []string, now time.T
 		Version: recordVersion, Template: t.Name, Provider: provider, CreatedAt: now.UTC(),
 		ClusterSize: t.ClusterSize, ClusterUser: t.ClusterUser, ClusterShell: t.ClusterShell, LoginUser: t.LoginUser,
 		KeyName: t.KeyName, MasterImage: t.MasterImage(), MasterType: t.MasterType(), NodeImage: t.NodeImageID,
-		NodeTypes: t.NodeInstanceType, Zone: t.AvailabilityZone, SubnetID: t.SubnetID, PublicIPs: t.PublicIPs,
+		NodeTypes: t.NodeInstanceType, SubnetID: t.SubnetID, PublicIPs: t.PublicIPs, NodeTypeAlternatives: t.NodeTypeAlternatives,
 		SpotBid: t.SpotBid, ForceSpotMaster: t.ForceSpotMaster, DNSPrefix: t.DNSPrefix, DisableQueue: t.DisableQueue,
 		RootVolumeSize: t.RootVolumeSize, IAMProfile: t.IAMProfile, SSHCIDR: sshCIDR, Scheduler: t.Scheduler,
+	}
+	if len(t.AvailabilityZone) > 0 {
+		r.Zone, r.Zones = t.AvailabilityZone[0], t.AvailabilityZone[1:]
 	}
 	for _, v := range t.Volumes {
 		rv := RecordVolume{Name: v.Name, ID: v.VolumeID, MountPath: v.MountPath, Device: v.Device, Partition: v.Partition}

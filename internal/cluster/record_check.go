@@ -75,6 +75,12 @@ func (r Record) Check() error {
 		}
 	}
 	optional("zone", r.Zone, config.CheckAWSName)
+	for _, z := range r.Zones {
+		bad("zones", firstErr(config.CheckSingleLine(z), config.CheckAWSName(z)))
+	}
+	for _, ty := range r.NodeTypeAlternatives {
+		bad("node_type_alternatives", config.CheckInstanceType(ty))
+	}
 	optional("subnet_id", r.SubnetID, config.CheckAWSName)
 	optional("iam_profile", r.IAMProfile, config.CheckAWSName)
 	if r.SpotBid != nil && *r.SpotBid <= 0 {

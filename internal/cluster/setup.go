@@ -69,13 +69,16 @@ func (e *Engine) openSession(ctx context.Context, tag string, o SetupOptions) (*
 	c := &setup.Cluster{Tag: tag, User: acc.Record.ClusterUser, Shell: acc.Record.ClusterShell,
 		SharedFS: e.Provider.Capabilities().SharedFilesystem, HostKeys: map[string]string{},
 		Pool: pool, Concurrency: o.Concurrency, Status: e.Status, Log: e.log(),
-		Region: e.region(), LocalDir: e.StateDir,
+		Region: e.region(), LocalDir: e.StateDir, SpotMetadata: e.Provider.Capabilities().InstanceMetadata,
 		LastRetry: func(alias string) string {
 			if v, ok := retries.Load(alias); ok {
 				return v.(string)
 			}
 			return "not tried yet"
 		}}
+	if e.SpotMetadata != "" {
+		c.SpotMetadata = e.SpotMetadata
+	}
 	if pub, err := AuthorizedKey(acc.KeyFile); err == nil && pub != "" {
 		c.UserKeys = []string{pub}
 	}
@@ -108,6 +111,23 @@ func (e *Engine) openSession(ctx context.Context, tag string, o SetupOptions) (*
 		return nil, err
 	}
 	return &session{acc: acc, c: c, close: func() { _ = pool.Close() }}, nil
+}
+
+// lockedSession takes the cluster's lock and opens a session on it; closing the session
+// releases both.
+func (e *Engine) lockedSession(ctx context.Context, tag string, o SetupOptions) (*session, error) {
+	unlock, err := e.lockExisting(ctx, tag)
+	if err != nil {
+		return nil, err
+	}
+	s, err := e.openSession(ctx, tag, o)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	closePool := s.close
+	s.close = func() { closePool(); unlock() }
+	return s, nil
 }
 
 // setupVolumes describes the record's volumes for setup, asking the provider which were made
@@ -193,7 +213,7 @@ func configurePlugins(r Record, secrets map[string]map[string]any, c *setup.Clus
 
 // Setup configures every running node of a cluster (start, start -x, restart all end here).
 func (e *Engine) Setup(ctx context.Context, tag string, o SetupOptions) error {
-	s, err := e.openSession(ctx, tag, o)
+	s, err := e.lockedSession(ctx, tag, o)
 	if err != nil {
 		return err
 	}
@@ -203,7 +223,7 @@ func (e *Engine) Setup(ctx context.Context, tag string, o SetupOptions) error {
 
 // RunPlugin runs one plugin of the cluster (runplugin), by its [plugin] section name.
 func (e *Engine) RunPlugin(ctx context.Context, tag, name string, o SetupOptions) error {
-	s, err := e.openSession(ctx, tag, o)
+	s, err := e.lockedSession(ctx, tag, o)
 	if err != nil {
 		return err
 	}

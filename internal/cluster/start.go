@@ -119,6 +119,11 @@ func (e *Engine) Start(ctx context.Context, o StartOptions) (*Result, error) {
 	}); err != nil {
 		return nil, err
 	}
+	unlock, err := e.lock(ctx, o.Tag, cloud.LockCluster)
+	if err != nil {
+		return nil, e.partial(ctx, o.Tag, err)
+	}
+	defer unlock()
 	res, err := e.launch(ctx, cl, plan, plan.Groups, boot, keys)
 	if err != nil {
 		return nil, e.partial(ctx, o.Tag, err)
@@ -139,6 +144,11 @@ func (e *Engine) resume(ctx context.Context, o StartOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := e.lockExisting(ctx, tag)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	plan := NewPlan(tag, rec)
 	insts, err := e.instances(ctx, tag, &cl)
 	if err != nil {
@@ -150,12 +160,34 @@ func (e *Engine) resume(ctx context.Context, o StartOptions) (*Result, error) {
 		return nil, fmt.Errorf("cluster %s has %d instances whose tags fail their checks (see the warnings above); "+
 			"correct or terminate them before resuming", tag, len(launched)-len(insts))
 	}
-	existing := map[string]bool{}
-	var stopped []string
+	var stopped, vanished, unnamed []string
 	for _, in := range insts {
-		existing[in.Alias] = true
-		if in.State == cloud.StateStopped || in.State == cloud.StateStopping {
+		switch {
+		case in.Alias == "" && in.Alive():
+			// Launched, but the launch was interrupted before it named them (EC2 names
+			// instances after RunInstances): never set up, they are launched again.
+			unnamed = append(unnamed, in.ID)
+		case in.State == cloud.StateStopped || in.State == cloud.StateStopping:
 			stopped = append(stopped, in.ID)
+		case in.Role == cloud.RoleMaster && in.State == cloud.StateDead:
+			// A master whose container died boots again on its own disk.
+			stopped = append(stopped, in.ID)
+		}
+	}
+	for _, v := range vanishedNodes(insts, e.gone(ctx, tag)) {
+		switch {
+		case v.Instance.Role != cloud.RoleMaster:
+			vanished = append(vanished, v.Alias)
+		case v.Instance.State != cloud.StateDead:
+			return nil, fmt.Errorf("cluster %s cannot be resumed: its master %s vanished (%s); `clusterctl terminate %s` removes the rest",
+				tag, v.Instance.ID, v.Why, tag)
+		}
+	}
+	if len(unnamed) > 0 {
+		if err := e.step(ctx, fmt.Sprintf("terminate %s an interrupted launch left unnamed", plural(len(unnamed), "instance")), func(ctx context.Context, _ *ui.Step) error {
+			return e.Provider.Terminate(ctx, unnamed)
+		}); err != nil {
+			return nil, e.partial(ctx, tag, err)
 		}
 	}
 	if len(stopped) > 0 {
@@ -163,6 +195,22 @@ func (e *Engine) resume(ctx context.Context, o StartOptions) (*Result, error) {
 			return e.Provider.Start(ctx, stopped)
 		}); err != nil {
 			return nil, e.partial(ctx, tag, err)
+		}
+	}
+	if len(vanished) > 0 {
+		// Vanished workers are planned nodes: they leave the cluster (their jobs requeued)
+		// and are launched again under their aliases below.
+		if err := e.replaceVanished(ctx, tag, vanished, o.Setup); err != nil {
+			return nil, e.partial(ctx, tag, err)
+		}
+		if insts, err = e.instances(ctx, tag, &cl); err != nil {
+			return nil, err
+		}
+	}
+	existing := map[string]bool{}
+	for _, in := range insts {
+		if in.State != cloud.StateTerminated && in.State != cloud.StateShuttingDown {
+			existing[in.Alias] = true
 		}
 	}
 	var keys []string
@@ -226,12 +274,8 @@ func (e *Engine) launch(ctx context.Context, cl cloud.Cluster, plan Plan, groups
 	for _, g := range groups {
 		req := cloudRequest(plan, g, boot)
 		req.GroupID, req.Zone, req.Volumes = cl.GroupID, zone, copies
-		var got []cloud.Instance
-		if err := e.step(ctx, "launch "+g.Describe(), func(ctx context.Context, _ *ui.Step) error {
-			var err error
-			got, err = e.Provider.Launch(ctx, req)
-			return err
-		}); err != nil {
+		got, err := e.launchGroup(ctx, req, plan, g)
+		if err != nil {
 			return nil, err
 		}
 		if zone == "" && len(got) > 0 {
@@ -281,7 +325,9 @@ func (e *Engine) volumeZone(ctx context.Context, r Record) string {
 	return vols[0].Zone
 }
 
-// waitRunning waits until every instance of the cluster runs and returns them.
+// waitRunning waits until every instance of the cluster that is starting or running runs, and
+// returns them. Vanished and stopped instances are not waited for: the warnings about them
+// say what to do.
 func (e *Engine) waitRunning(ctx context.Context, cl cloud.Cluster) ([]cloud.Instance, error) {
 	tag := cl.Tag
 	insts, err := e.instances(ctx, tag, &cl)
@@ -290,7 +336,12 @@ func (e *Engine) waitRunning(ctx context.Context, cl cloud.Cluster) ([]cloud.Ins
 	}
 	ids := make([]string, 0, len(insts))
 	for _, in := range insts {
-		ids = append(ids, in.ID)
+		if in.State == cloud.StatePending || in.State == cloud.StateRunning {
+			ids = append(ids, in.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
 	}
 	var running []cloud.Instance
 	err = e.step(ctx, fmt.Sprintf("wait for %d instances to run", len(ids)), func(ctx context.Context, st *ui.Step) error {

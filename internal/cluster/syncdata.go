@@ -87,7 +87,7 @@ func (e *Engine) SyncData(ctx context.Context, tag string, o SyncOptions, so Set
 	if err != nil {
 		return nil, err
 	}
-	s, err := e.openSession(ctx, tag, so)
+	s, err := e.lockedSession(ctx, tag, so)
 	if err != nil {
 		return nil, err
 	}

@@ -123,7 +123,7 @@ type Template struct {
 	NodeInstanceType   []InstanceSpec `ini:"node_instance_type"`
 	MasterImageID      string         `ini:"master_image_id"`
 	MasterInstanceType string         `ini:"master_instance_type"`
-	AvailabilityZone   string         `ini:"availability_zone"`
+	AvailabilityZone   []string       `ini:"availability_zone"`
 	SpotBid            *float64       `ini:"spot_bid"`
 	ForceSpotMaster    bool           `ini:"force_spot_master"`
 	SubnetID           string         `ini:"subnet_id"`
@@ -141,6 +141,9 @@ type Template struct {
 	LoginUser          string         `ini:"login_user"`
 	// Scheduler is SCHEDULER, "none" when DISABLE_QUEUE is set.
 	Scheduler string `ini:"scheduler"`
+	// NodeTypeAlternatives are instance types tried in turn for workers when EC2 has no
+	// capacity for theirs (AVAILABILITY_ZONE's items after the first are the zones tried).
+	NodeTypeAlternatives []string `ini:"node_instance_type_alternatives"`
 
 	// Resolved references, in the order the template lists them.
 	Key         *Key          `ini:"-"`

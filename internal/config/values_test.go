@@ -50,6 +50,9 @@ var reachShell = map[string]string{
 	"volume.snapshot_id":             "checkShare: snapshot id pattern",
 	"script.where":                   "checkScriptParams: choices",
 	"script.run_as":                  "checkScriptParams: choices",
+
+	// Instance types tried when EC2 has no capacity (they reach the launch, like the types above).
+	"cluster.node_instance_type_alternatives": "CheckInstanceType",
 }
 
 var noShell = map[string]string{

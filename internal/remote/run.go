@@ -83,6 +83,9 @@ func (c *Client) runWith(ctx context.Context, cmd string, opts RunOpts) (Result,
 	}
 	sess, release, err := c.newSession(ctx)
 	if err != nil {
+		if !c.alive() && ctx.Err() == nil {
+			return Result{}, c.lost(cmd, false, err)
+		}
 		return Result{}, err
 	}
 	defer release()
@@ -98,6 +101,9 @@ func (c *Client) runWith(ctx context.Context, cmd string, opts RunOpts) (Result,
 	line, stdin := c.line(cmd, opts)
 	sess.Stdin = stdin
 	if err := sess.Start(line); err != nil {
+		if !c.alive() {
+			return Result{}, c.lost(cmd, false, err)
+		}
 		return Result{}, c.connError("start command", err)
 	}
 	waitErr := make(chan error, 1)
@@ -128,9 +134,9 @@ func (c *Client) runWith(ctx context.Context, cmd string, opts RunOpts) (Result,
 		return res, &RemoteError{Host: c.target.Label(), Command: cmd, ExitStatus: res.ExitStatus,
 			Signal: exitErr.Signal(), Tail: tailText}
 	case errors.As(err, &missing):
-		return res, c.connError("run command", fmt.Errorf("command ended without an exit status: %w", err))
+		return res, c.lost(cmd, true, fmt.Errorf("command ended without an exit status: %w", err))
 	default:
-		return res, c.connError("run command", err)
+		return res, c.lost(cmd, true, err)
 	}
 }
 

@@ -35,7 +35,8 @@ type Scheduler interface {
 	// RemoveHosts takes drained hosts out of the scheduler. It checks once more that they run
 	// nothing and fails with the scheduler's own message when one does, unless force, which
 	// ends their jobs first. Nodes that are not running (a vanished spot node) only leave the
-	// master's lists.
+	// master's lists, and the jobs the scheduler still counts there are requeued to run on
+	// another host.
 	RemoveHosts(ctx context.Context, c Cluster, nodes []Node, force bool) error
 	// Stats reads hosts, jobs and the jobs finished since then from the master, in one round
 	// trip, for the balancer.
@@ -55,6 +56,9 @@ type Commands struct {
 	Hosts string
 	// Cancel removes a job.
 	Cancel string
+	// DrainSelf, run as root on a node, stops new jobs from starting on that node (running
+	// ones go on): what a spot node does when EC2 gives notice that it takes it back.
+	DrainSelf string
 }
 
 // Node is a machine of the cluster as a scheduler sees it.

@@ -6,6 +6,7 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -77,6 +78,10 @@ type Cluster struct {
 	// files for the user.
 	LocalDir string
 
+	// SpotMetadata is the instance metadata service spot nodes ask for EC2's interruption
+	// notice (their watcher drains them in the scheduler); empty when there is none (local).
+	SpotMetadata string
+
 	// Diagnose, when set, says why a node does not answer (its console, its boot state); a
 	// failed wait for SSH carries it.
 	Diagnose func(ctx context.Context, n *Node) string
@@ -116,17 +121,55 @@ func (c *Cluster) Workers() []*Node {
 
 // Sudo runs a shell script as root on a node (through sudo when the login user is not root) and
 // returns its result; a non-zero exit is a *remote.RemoteError naming host, command and output.
+//
+// Every script run this way must be idempotent (setup's steps, the scheduler's, plugins'), so
+// a connection lost while one ran is made again and the script run again, up to
+// SudoAttempts times; a script that must not run twice uses SudoOnce.
 func (c *Cluster) Sudo(ctx context.Context, n *Node, script string) (remote.Result, error) {
-	client, err := c.Pool.Get(ctx, n.Target)
+	for attempt := 1; ; attempt++ {
+		res, err := c.SudoOnce(ctx, n, script)
+		var lost *remote.ConnectionLostError
+		if !errors.As(err, &lost) || attempt >= SudoAttempts || ctx.Err() != nil {
+			return res, err
+		}
+		if c.Log != nil {
+			c.Log.Warn("connection lost during a step; connecting again to run it again", "node", n.Alias, "attempt", attempt, "error", err.Error())
+		}
+	}
+}
+
+// SudoAttempts bounds how often Sudo runs a script whose connection was lost.
+const SudoAttempts = 3
+
+// SudoOnce is Sudo for a script that must not run twice: a connection lost while it ran is a
+// *remote.ConnectionLostError saying it may or may not have finished.
+func (c *Cluster) SudoOnce(ctx context.Context, n *Node, script string) (remote.Result, error) {
+	client, err := c.Client(ctx, n)
 	if err != nil {
 		return remote.Result{}, err
 	}
 	return client.RunWith(ctx, script, remote.RunOpts{Sudo: true})
 }
 
-// Client returns the node's pooled connection.
+// Client returns the node's pooled connection. A node being removed whose machine is gone
+// has no address: asking for it fails at once.
 func (c *Cluster) Client(ctx context.Context, n *Node) (*remote.Client, error) {
+	if n.Target.Addr == "" {
+		return nil, fmt.Errorf("%s (%s) cannot be reached: its machine is %s", n.Alias, n.ID, n.State)
+	}
 	return c.Pool.Get(ctx, n.Target)
+}
+
+// Reachable keeps the nodes that have an address to connect to: not the vanished ones a
+// removal forgets.
+func Reachable(nodes []*Node) []*Node {
+	var out []*Node
+	for _, n := range nodes {
+		if n.Target.Addr != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // ForEach runs fn on every node in nodes at once (bounded by Concurrency) as one status line

@@ -3,6 +3,8 @@ package setup
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -154,4 +156,32 @@ func (w *waiting) done(n *Node) string {
 		return ""
 	}
 	return "waiting for " + status.String()
+}
+
+// HostNames lists the names in the master's managed /etc/hosts block and its scheduler's
+// hosts: the nodes the cluster still counts, including ones whose machines are gone. Both
+// come from the master, so a caller checks each name before it reaches a shell.
+func HostNames(ctx context.Context, c *Cluster) ([]string, error) {
+	m := c.Master()
+	if m == nil {
+		return nil, errNoMaster
+	}
+	res, err := c.Sudo(ctx, m, fmt.Sprintf(`awk -v begin=%s -v end=%s '$0 == begin { inb = 1; next } $0 == end { inb = 0 } inb && NF >= 2 { print $2 }' /etc/hosts`,
+		remote.Quote(blockBegin), remote.Quote(blockEnd)))
+	if err != nil {
+		return nil, fmt.Errorf("read /etc/hosts on %s: %w", m.Alias, err)
+	}
+	names := strings.Fields(res.Stdout)
+	if c.Scheduler != nil {
+		shell := c.SchedulerView().Shell(m.Alias)
+		st, err := c.Scheduler.Stats(ctx, shell, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range st.Hosts {
+			names = append(names, h.Name)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
 }

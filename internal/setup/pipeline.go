@@ -61,6 +61,9 @@ func Run(ctx context.Context, c *Cluster) error {
 	if err := SetupScheduler(ctx, c); err != nil {
 		return err
 	}
+	if err := installSpotWatch(ctx, c, c.Nodes); err != nil {
+		return err
+	}
 	for _, p := range c.Plugins {
 		if err := c.Step(ctx, "plugin "+p.Name(), func(ctx context.Context) error { return p.Run(ctx, c) }); err != nil {
 			return fmt.Errorf("plugin %s: %w", p.Name(), err)
@@ -91,6 +94,9 @@ func AddNodes(ctx context.Context, c *Cluster, added []*Node) error {
 		if err := c.Scheduler.AddHosts(ctx, c.SchedulerView(), schedNodes(added)); err != nil {
 			return fmt.Errorf("%s: %w", c.Scheduler.Name(), err)
 		}
+	}
+	if err := installSpotWatch(ctx, c, added); err != nil {
+		return err
 	}
 	for _, p := range c.Plugins {
 		if err := c.Step(ctx, "plugin "+p.Name()+" on new nodes", func(ctx context.Context) error { return p.OnAddNode(ctx, c, added) }); err != nil {

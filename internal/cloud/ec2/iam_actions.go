@@ -66,6 +66,8 @@ func Actions() []Action {
 			Changes: []string{"security-group"}, Others: []string{"image", "snapshot", "subnet", "network-interface", "key-pair"}},
 		{Name: "CreateTags", For: lifecycle, Changes: []string{"instance", "volume", "security-group", "snapshot", "spot-instances-request"}, TagOnCreate: true},
 		{Name: "DescribeInstances", For: lifecycle},
+		{Name: "DescribeTags", For: lifecycle},
+		{Name: "DeleteTags", For: lifecycle, Changes: []string{"security-group"}},
 		{Name: "StartInstances", For: startOnly, Changes: []string{"instance"}},
 		{Name: "StopInstances", For: startOnly, Changes: []string{"instance"}},
 		{Name: "RebootInstances", For: startOnly, Changes: []string{"instance"}},

@@ -3,6 +3,7 @@ package ec2
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,6 +12,10 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/cloud"
 )
+
+// bidPattern is what a spot bid read back from a tag must look like (a tag is anyone's to
+// rewrite): a decimal price.
+var bidPattern = regexp.MustCompile(`^[0-9]{1,6}(\.[0-9]{1,8})?$`)
 
 // describePageSize is the largest page DescribeInstances returns; with it one page covers a
 // 1000-node cluster, so a poll is one call.
@@ -120,6 +125,12 @@ func toInstance(in types.Instance) cloud.Instance {
 	}
 	if in.State != nil {
 		out.State = string(in.State.Name)
+	}
+	if in.StateReason != nil {
+		out.StateReason = aws.ToString(in.StateReason.Message)
+	}
+	if bid := tags[cloud.TagBid]; bidPattern.MatchString(bid) {
+		out.SpotPrice = bid
 	}
 	if in.InstanceLifecycle == types.InstanceLifecycleTypeSpot || out.SpotRequestID != "" {
 		out.Lifecycle = cloud.Spot

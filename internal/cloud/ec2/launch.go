@@ -94,6 +94,9 @@ func (p *Provider) launchBatch(ctx context.Context, req cloud.LaunchRequest, roo
 	}
 	in := runInput(req, len(b.aliases), rootDevice, b.userData, clientToken(), names)
 	out, err := p.api.RunInstances(ctx, in)
+	if code := apiCode(err); capacityCode(code) {
+		return nil, &cloud.CapacityError{Code: code, InstanceType: req.InstanceType, Zone: req.Zone, Spot: req.SpotPrice != "", Err: err}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("run %d x %s (%s) for cluster %s: %w", len(b.aliases), req.InstanceType, req.ImageID, req.Tag, err)
 	}
@@ -122,6 +125,9 @@ func (p *Provider) launchBatch(ctx context.Context, req cloud.LaunchRequest, roo
 func runInput(req cloud.LaunchRequest, count int, rootDevice string, userData []byte, token string, names map[string]string) *ec2.RunInstancesInput {
 	n := int32(count)
 	tags := map[string]string{cloud.TagCluster: req.Tag, cloud.TagRole: string(req.Role)}
+	if req.SpotPrice != "" {
+		tags[cloud.TagBid] = req.SpotPrice
+	}
 	named := maps.Clone(tags)
 	maps.Copy(named, names)
 	specs := []types.TagSpecification{

@@ -73,6 +73,7 @@ func (p *Provider) Terminate(ctx context.Context, ids []string) error {
 			return fmt.Errorf("cancel %d spot requests: %w", len(batch), err)
 		}
 	}
+	p.markRemoved(ctx, live)
 	for _, batch := range chunks(live, idsPerCall) {
 		_, err := p.api.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: batch})
 		if err != nil && !isCode(err, codeInstanceNotFound) {

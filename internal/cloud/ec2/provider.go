@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -33,9 +32,6 @@ const (
 	DefaultParallelism = 16
 	// DefaultRegion is the region used when none is configured anywhere, as in StarCluster.
 	DefaultRegion = "us-east-1"
-	// maxRetryAttempts raises the SDK's standard 3 attempts so that bursts on large clusters
-	// (RequestLimitExceeded throttling) back off and succeed instead of failing a launch.
-	maxRetryAttempts = 8
 )
 
 // Options configure New. Empty fields fall back to the AWS SDK's own configuration chain, so
@@ -67,6 +63,18 @@ type Options struct {
 	// OnCredentials is told each set of credentials the SDK resolves (from whatever source),
 	// so the caller can register them with its redactor before any output could show them.
 	OnCredentials func(aws.Credentials)
+	// LeaseTTL and LeaseSettle shape the cluster lease (LockCluster); zero means
+	// DefaultLeaseTTL and DefaultLeaseSettle.
+	LeaseTTL, LeaseSettle time.Duration
+	// OnRetry is told each backoff before a throttled or failed call is tried again, for a
+	// status line.
+	OnRetry func(RetryEvent)
+	// RetryBudget is the retry quota in tokens (a retry costs 5); zero means
+	// DefaultRetryBudget.
+	RetryBudget int
+	// RetryBaseDelay is the unit of the exponential backoff; zero keeps the SDK's (one
+	// second). Tests against moto shorten it.
+	RetryBaseDelay time.Duration
 }
 
 // Provider is the EC2 implementation of cloud.Provider. It holds no cluster state, only the
@@ -77,6 +85,9 @@ type Provider struct {
 	poll     time.Duration
 	parallel int
 	version  string
+	// leaseTTL and leaseSettle shape the cluster lease; retryBase is the backoff unit (0: the
+	// SDK's).
+	leaseTTL, leaseSettle, retryBase time.Duration
 	// defaulted is set when no region was configured and DefaultRegion is used.
 	defaulted bool
 }
@@ -101,9 +112,7 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 		load = append(load, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(
 			opts.AccessKeyID, opts.SecretAccessKey, opts.SessionToken)))
 	}
-	load = append(load, config.WithRetryer(func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = maxRetryAttempts })
-	}))
+	load = append(load, config.WithRetryer(func() aws.Retryer { return newRetryer(opts.RetryBudget, opts.RetryBaseDelay, opts.OnRetry) }))
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
 	if err != nil {
 		return nil, fmt.Errorf("load aws configuration: %w", err)
@@ -124,6 +133,7 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 		if opts.Endpoint != "" {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
+		o.APIOptions = append(o.APIOptions, explainRetries())
 		o.APIOptions = append(o.APIOptions, opts.APIOptions...)
 	})
 	p := newWithAPI(client, cfg.Region, opts)
@@ -137,7 +147,14 @@ func (p *Provider) RegionDefaulted() bool { return p.defaulted }
 
 // newWithAPI builds a provider over any ec2API implementation.
 func newWithAPI(api ec2API, region string, opts Options) *Provider {
-	p := &Provider{api: api, region: region, poll: opts.PollInterval, parallel: opts.Parallelism, version: opts.Version}
+	p := &Provider{api: api, region: region, poll: opts.PollInterval, parallel: opts.Parallelism, version: opts.Version,
+		leaseTTL: opts.LeaseTTL, leaseSettle: opts.LeaseSettle, retryBase: opts.RetryBaseDelay}
+	if p.leaseTTL <= 0 {
+		p.leaseTTL = DefaultLeaseTTL
+	}
+	if p.leaseSettle <= 0 {
+		p.leaseSettle = DefaultLeaseSettle
+	}
 	if p.poll <= 0 {
 		p.poll = DefaultPollInterval
 	}
@@ -150,6 +167,9 @@ func newWithAPI(api ec2API, region string, opts Options) *Provider {
 	return p
 }
 
+// InstanceMetadataURL is EC2's instance metadata service, as instances reach it.
+const InstanceMetadataURL = "http://169.254.169.254"
+
 // Name identifies the provider in messages.
 func (p *Provider) Name() string { return "ec2" }
 
@@ -160,7 +180,7 @@ func (p *Provider) Region() string { return p.region }
 // login user depends on the image, so it is left to the template (node_image's user). Launch
 // sizes its RunInstances calls from the user data itself, so it takes any number of instances.
 func (p *Provider) Capabilities() cloud.Capabilities {
-	return cloud.Capabilities{SharedFilesystem: false, DefaultLoginUser: defaultLoginUser}
+	return cloud.Capabilities{SharedFilesystem: false, DefaultLoginUser: defaultLoginUser, InstanceMetadata: InstanceMetadataURL}
 }
 
 // EndpointFromRegionHost maps StarCluster's [aws info] settings AWS_REGION_HOST, AWS_PORT,

@@ -282,3 +282,35 @@ func removeCgroup(dir string) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// cgroupProcesses lists the processes left in the instance's cgroups, in every hierarchy: what
+// is left of a container whose nspawn died, even one whose init no longer carries the
+// container_uuid nspawn was given (a container booted again on its own disk keeps the machine
+// id of its first boot).
+func cgroupProcesses(machine string) []int {
+	m, err := readCgroupMounts()
+	if err != nil {
+		return nil
+	}
+	seen := map[int]bool{}
+	var out []int
+	for _, root := range m.roots() {
+		_ = filepath.WalkDir(filepath.Join(root, cgroupParent, machine), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || d.Name() != "cgroup.procs" {
+				return nil
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return nil
+			}
+			for _, f := range strings.Fields(string(data)) {
+				if pid, err := strconv.Atoi(f); err == nil && !seen[pid] {
+					seen[pid] = true
+					out = append(out, pid)
+				}
+			}
+			return nil
+		})
+	}
+	return out
+}

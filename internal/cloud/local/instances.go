@@ -44,6 +44,9 @@ func (p *Provider) Instances(_ context.Context, tag string) ([]cloud.Instance, e
 	for i, r := range recs {
 		state := observedState(r, nspawnAlive(r.PID, machineName(r.ID)), mounted[p.mergedDir(r)], now)
 		out[i] = toInstance(r, c, state)
+		if state == cloud.StateDead {
+			out[i].StateReason = "its container exited without being stopped"
+		}
 	}
 	cloud.SortInstances(out)
 	return out, nil
@@ -103,6 +106,7 @@ func toInstance(r instanceRecord, c clusterRecord, state string) cloud.Instance 
 	if r.Lifecycle == cloud.Spot {
 		// A spot instance has a request on EC2; the engine counts them, so fake a stable one.
 		in.SpotRequestID = "sir-" + strings.TrimPrefix(r.ID, "i-")
+		in.SpotPrice = r.SpotPrice
 	}
 	return in
 }

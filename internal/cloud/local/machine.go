@@ -146,14 +146,15 @@ func stopProcess(ctx context.Context, pid int, machine string, grace time.Durati
 		}
 	}
 	uuid := containerUUID(machine)
-	orphans := containerProcesses(uuid)
+	left := func() []int { return append(containerProcesses(uuid), cgroupProcesses(machine)...) }
+	orphans := left()
 	if len(orphans) == 0 {
 		return removeContainerCgroups(machine)
 	}
 	for _, o := range orphans {
 		_ = syscall.Kill(o, syscall.SIGKILL)
 	}
-	if !waitGone(context.WithoutCancel(ctx), func() bool { return len(containerProcesses(uuid)) > 0 }, killWait) {
+	if !waitGone(context.WithoutCancel(ctx), func() bool { return len(left()) > 0 }, killWait) {
 		return fmt.Errorf("container %s (init %v) still runs after SIGKILL", machine, orphans)
 	}
 	return removeContainerCgroups(machine)

@@ -77,6 +77,16 @@ func Start(t testing.TB, cfg Config) *Server {
 // client retried.
 func (s *Server) Accepted() int { return int(s.accepted.Load()) }
 
+// DropConnections closes every connection the server holds, as a node whose network blinked
+// or whose sshd was restarted; the server goes on accepting new ones.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.Close()
+	}
+}
+
 // Close stops listening, drops every connection and waits for the handlers.
 func (s *Server) Close() {
 	s.mu.Lock()

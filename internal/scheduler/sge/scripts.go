@@ -127,9 +127,13 @@ grep -q '^mem_requested ' $t/complex || { echo 'mem_requested mem_req MEMORY <= 
 		b.WriteString(`qconf -ssconf | sed -e 's/^schedule_interval .*/schedule_interval 0:0:4/' -e 's/^schedd_job_info .*/schedd_job_info true/' -e 's/^flush_submit_sec .*/flush_submit_sec 1/' -e 's/^flush_finish_sec .*/flush_finish_sec 1/' > $t/sconf
 qconf -Msconf $t/sconf >/dev/null
 `)
+		// Finished jobs reach the accounting file at once (the default buffers them for 15 s,
+		// which a qmaster that dies takes along): the balancer and repair count on it.
+		global := `-e 's/ accounting_flush_time=[0-9:]*//' -e 's/flush_time=\([0-9:]*\)/flush_time=\1 accounting_flush_time=00:00:00/'`
 		if m.MinUID > 0 && m.MinUID < 1000 {
-			fmt.Fprintf(&b, "qconf -sconf global | sed -e 's/^min_uid .*/min_uid %d/' -e 's/^min_gid .*/min_gid %d/' > $t/global\nqconf -Mconf $t/global >/dev/null\n", m.MinUID, m.MinGID)
+			global += fmt.Sprintf(" -e 's/^min_uid .*/min_uid %d/' -e 's/^min_gid .*/min_gid %d/'", m.MinUID, m.MinGID)
 		}
+		fmt.Fprintf(&b, "qconf -sconf global | sed %s > $t/global\nqconf -Mconf $t/global >/dev/null\n", global)
 		for _, pe := range parallelEnvironments() {
 			fmt.Fprintf(&b, "cat > $t/pe <<'EOF'\n%sEOF\nobj p %s $t/pe\n", pe.file(), pe.name)
 		}
@@ -146,6 +150,9 @@ if ! qconf -sq all.q >/dev/null 2>&1; then EDITOR=true qconf -aq all.q >/dev/nul
 qconf -mattr queue hostlist @allhosts all.q >/dev/null
 qconf -mattr queue shell /bin/bash all.q >/dev/null
 qconf -mattr queue shell_start_mode unix_behavior all.q >/dev/null
+# Jobs are rerunnable by default: those on a node that vanished (a spot interruption) run again
+# elsewhere when clusterctl reschedules them.
+qconf -mattr queue rerun TRUE all.q >/dev/null
 qconf -mattr queue pe_list "make smp mpi orte" all.q >/dev/null
 # Nodes see the whole machine's load (containers share it, EC2 hosts run other work): a load
 # threshold would stop jobs on a busy but healthy host.
@@ -241,15 +248,39 @@ func killScript(hosts []string) string {
 while read -r job rest; do qdel -f "$job" $rest >/dev/null; done
 `, h)
 	}
-	fmt.Fprintf(&b, `for i in $(seq 60); do
+	b.WriteString(waitFreeScript(hosts, "jobs deleted with qdel -f"))
+	return b.String()
+}
+
+// requeueScript is the forced removal of hosts whose machine is gone: their queue instances
+// take no more jobs, and the jobs Grid Engine still counts there are rescheduled (forced: no
+// execd answers), so they run again on another host, all.q's jobs being rerunnable. It waits
+// until no slot is in use there any more.
+func requeueScript(hosts []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "set -e\n%s\nallhosts=$(qconf -shgrp_resolved @allhosts | tr ' ' '\\n')\n", envLine)
+	for _, h := range hosts {
+		fmt.Fprintf(&b, `if printf '%%s\n' "$allhosts" | grep -qx %[1]s; then
+  qmod -d all.q@%[1]s >/dev/null
+  qmod -f -rq all.q@%[1]s >/dev/null 2>&1 || true
+fi
+`, h)
+	}
+	b.WriteString(waitFreeScript(hosts, "jobs rescheduled away from vanished hosts"))
+	return b.String()
+}
+
+// waitFreeScript waits up to 60 s until no slot of all.q is in use on hosts, else fails
+// saying that what still hold slots there.
+func waitFreeScript(hosts []string, what string) string {
+	return fmt.Sprintf(`for i in $(seq 60); do
   busy=$(%s)
   [ -z "$busy" ] && exit 0
   sleep 1
 done
-echo "jobs deleted with qdel -f still hold slots on:" $busy >&2
+echo "%s still hold slots on:" $busy >&2
 exit 1
-`, busyHostsCommand(hosts))
-	return b.String()
+`, busyHostsCommand(hosts), what)
 }
 
 func queueInstances(hosts []string) string {

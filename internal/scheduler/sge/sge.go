@@ -39,7 +39,9 @@ func (g *SGE) Name() string { return "Grid Engine" }
 
 // Commands are Grid Engine's user commands.
 func (g *SGE) Commands() scheduler.Commands {
-	return scheduler.Commands{Submit: "qsub", Queue: `qstat -u "*"`, Hosts: "qhost", Cancel: "qdel"}
+	return scheduler.Commands{Submit: "qsub", Queue: `qstat -u "*"`, Hosts: "qhost", Cancel: "qdel",
+		// Every host of the cluster is an admin host, so root on a node may disable its own queue.
+		DrainSelf: envLine + `; qmod -d "all.q@$(hostname)"`}
 }
 
 // Root and cell of Debian's and Ubuntu's gridengine packages.
@@ -209,10 +211,22 @@ func (g *SGE) Running(ctx context.Context, c scheduler.Cluster, hosts []string) 
 
 // RemoveHosts removes drained hosts from the queue, @allhosts and the host lists in one master
 // script (which first checks that none of them runs a job, unless force, which deletes their
-// jobs), then stops their execds.
+// jobs), then stops their execds. The jobs of hosts whose machine is gone are rescheduled to
+// run elsewhere instead of deleted.
 func (g *SGE) RemoveHosts(ctx context.Context, c scheduler.Cluster, nodes []scheduler.Node, force bool) error {
 	names := scheduler.Names(nodes)
+	var dead []string
+	for _, n := range nodes {
+		if !n.Running {
+			dead = append(dead, n.Name)
+		}
+	}
 	if err := c.Step(ctx, fmt.Sprintf("Grid Engine: remove %d hosts", len(names)), func(ctx context.Context) error {
+		if len(dead) > 0 {
+			if err := g.onMaster(ctx, c, requeueScript(dead)); err != nil {
+				return err
+			}
+		}
 		if force {
 			if err := g.onMaster(ctx, c, killScript(names)); err != nil {
 				return err

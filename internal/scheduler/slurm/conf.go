@@ -40,7 +40,8 @@ type config struct {
 // render writes slurm.conf. The daemons run without cgroup plugins (proctrack/linuxproc,
 // task/none), which work in containers and on every image; memory is a consumable
 // (CR_Core_Memory), jobs without a memory request get their CPUs' share of the smallest node
-// (DefMemPerCPU), and finished jobs are recorded in a text file (jobcomp/filetxt) with no
+// (DefMemPerCPU), batch jobs are requeued when their node fails (JobRequeue=1, as if every job
+// were submitted with --requeue), and finished jobs are recorded in a text file (jobcomp/filetxt) with no
 // accounting database. Compute nodes other than the master fetch this file from slurmctld
 // (configless), so a node change is made here only.
 func (c config) render() string {
@@ -63,6 +64,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 SchedulerType=sched/backfill
 ReturnToService=2
+JobRequeue=1
 MpiDefault=none
 JobCompType=jobcomp/filetxt
 JobCompLoc=%s

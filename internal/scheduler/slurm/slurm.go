@@ -37,7 +37,8 @@ func (*Slurm) Name() string { return "Slurm" }
 
 // Commands are Slurm's user commands.
 func (*Slurm) Commands() scheduler.Commands {
-	return scheduler.Commands{Submit: "sbatch", Queue: "squeue", Hosts: "sinfo -N -l", Cancel: "scancel"}
+	return scheduler.Commands{Submit: "sbatch", Queue: "squeue", Hosts: "sinfo -N -l", Cancel: "scancel",
+		DrainSelf: `scontrol update NodeName="$(hostname)" State=DRAIN Reason="EC2 spot interruption notice"`}
 }
 
 // computeNodes are the nodes that run jobs.

@@ -2,6 +2,7 @@ package cloudinittest
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -23,9 +24,52 @@ type IMDS struct {
 
 	mu       sync.Mutex
 	requests []string
+	// revoked counts RevokeTokens calls; a token names the generation it was issued in.
+	revoked int
 }
 
 const imdsToken = "clusterctl-test-token"
+
+// token is the token valid now.
+func (m *IMDS) token() string {
+	if m.revoked == 0 {
+		return imdsToken
+	}
+	return fmt.Sprintf("%s-%d", imdsToken, m.revoked)
+}
+
+// Set changes (or, with ok false, removes) a metadata value while the service runs: EC2 giving
+// a spot instance its interruption notice at spot/instance-action, say.
+func (m *IMDS) Set(path, value string, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Meta == nil {
+		m.Meta = map[string]string{}
+	}
+	if ok {
+		m.Meta[path] = value
+	} else {
+		delete(m.Meta, path)
+	}
+}
+
+// RevokeTokens makes every token issued so far invalid (401), as when one expires.
+func (m *IMDS) RevokeTokens() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.revoked++
+}
+
+// Count counts the requests served so far whose "METHOD PATH STATUS" line contains s.
+func (m *IMDS) Count(s string) int {
+	n := 0
+	for _, r := range m.Requests() {
+		if strings.Contains(r, s) {
+			n++
+		}
+	}
+	return n
+}
 
 // Requests lists the requests served so far as "METHOD PATH STATUS".
 func (m *IMDS) Requests() []string {
@@ -35,10 +79,10 @@ func (m *IMDS) Requests() []string {
 }
 
 func (m *IMDS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	status := m.serve(w, r)
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	status := m.serve(w, r)
 	m.requests = append(m.requests, r.Method+" "+r.URL.Path+" "+http.StatusText(status))
-	m.mu.Unlock()
 }
 
 func (m *IMDS) serve(w http.ResponseWriter, r *http.Request) int {
@@ -51,13 +95,13 @@ func (m *IMDS) serve(w http.ResponseWriter, r *http.Request) int {
 		case r.Header.Get("X-aws-ec2-metadata-token-ttl-seconds") == "":
 			return fail(w, http.StatusBadRequest)
 		}
-		_, _ = io.WriteString(w, imdsToken)
+		_, _ = io.WriteString(w, m.token())
 		return http.StatusOK
 	}
 	if r.Method != http.MethodGet {
 		return fail(w, http.StatusMethodNotAllowed)
 	}
-	if r.Header.Get("X-aws-ec2-metadata-token") != imdsToken {
+	if r.Header.Get("X-aws-ec2-metadata-token") != m.token() {
 		return fail(w, http.StatusUnauthorized)
 	}
 	// /VERSION/rest: any version answers alike.

@@ -199,6 +199,14 @@ func (c *Client) newSession(ctx context.Context) (*ssh.Session, func(), error) {
 			return sess, release, nil
 		}
 		var refused *ssh.OpenChannelError
+		if !errors.As(err, &refused) {
+			// Not a refusal: the transport is gone (EOF). The connection's reader notices a
+			// moment later; wait for it so the caller and the pool see a dead connection.
+			select {
+			case <-c.done:
+			case <-time.After(transportGoneGrace):
+			}
+		}
 		if !errors.As(err, &refused) || (refused.Reason != ssh.Prohibited && refused.Reason != ssh.ResourceShortage) ||
 			time.Now().After(deadline) {
 			release()
@@ -213,6 +221,10 @@ func (c *Client) newSession(ctx context.Context) (*ssh.Session, func(), error) {
 		wait = min(wait*2, time.Second)
 	}
 }
+
+// transportGoneGrace is how long a failed session open waits for the connection's end to be
+// noticed, so the failure is reported as a lost connection rather than a bare EOF.
+const transportGoneGrace = 2 * time.Second
 
 // sessionRefusedPatience is how long session refusals are retried before they are reported.
 const sessionRefusedPatience = 30 * time.Second

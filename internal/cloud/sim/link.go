@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"errors"
 	"io"
 	"net"
 	"os"
@@ -209,6 +208,3 @@ func (c *conn) SetReadDeadline(t time.Time) error {
 
 // SetWriteDeadline does nothing: writes never block.
 func (c *conn) SetWriteDeadline(time.Time) error { return nil }
-
-// errRefused is a dial to an address where nothing listens (yet).
-var errRefused = errors.New("connection refused")

@@ -35,6 +35,21 @@ func (c *Catalog) Lookup(setupClass string) (config.PluginSpec, bool) {
 	return config.PluginSpec{}, false
 }
 
+// Secret reports whether a built-in plugin's parameter is a secret (a password, a token), so
+// cluster records leave its value out. It has the shape of cluster.Engine.Secret.
+func (c *Catalog) Secret(builtin, param string) bool {
+	spec, ok := c.Lookup(builtin)
+	if !ok {
+		return false
+	}
+	for _, st := range spec.Params {
+		if st.Name == param {
+			return st.Secret
+		}
+	}
+	return false
+}
+
 // unshipped are StarCluster's own plugins clusterctl does not ship, by class path (lower case,
 // without the starcluster.plugins. prefix), with what they set up.
 func unshipped() map[string]string {

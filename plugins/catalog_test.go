@@ -41,3 +41,22 @@ func TestLookup(t *testing.T) {
 		}
 	}
 }
+
+// TestSecret: a secret parameter is known by the plugin's name or class path; others are not.
+func TestSecret(t *testing.T) {
+	c := NewCatalog()
+	for _, tt := range []struct {
+		builtin, param string
+		want           bool
+	}{
+		{"ipcluster", "notebook_passwd", true},
+		{"ipcluster.IPCluster", "notebook_passwd", true},
+		{"ipcluster", "packer", false},
+		{"ipcluster", "no_such_param", false},
+		{"no_such_plugin", "notebook_passwd", false},
+	} {
+		if got := c.Secret(tt.builtin, tt.param); got != tt.want {
+			t.Errorf("Secret(%q, %q) = %v, want %v", tt.builtin, tt.param, got, tt.want)
+		}
+	}
+}

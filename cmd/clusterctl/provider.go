@@ -201,23 +201,11 @@ func (a *app) providers(ctx context.Context) (ps []cloud.Provider, ec2Err error)
 
 // engine builds the cluster engine over a provider.
 func (a *app) engine(p cloud.Provider) *cluster.Engine {
-	catalog := plugins.NewCatalog()
 	e := &cluster.Engine{
 		Provider: p, Status: a.streams.Status(), Log: a.logger, Version: version,
 		StateDir: filepath.Join(a.env.Home, ".clusterctl"), PublicIP: a.publicIP, WaitTimeout: a.waitTimeout, Dial: a.dialSeam,
 		LockWait: a.lockWait, Command: a.command, SpotMetadata: a.spotMetadata(),
-		Secret: func(builtin, param string) bool {
-			spec, ok := catalog.Lookup(builtin)
-			if !ok {
-				return false
-			}
-			for _, st := range spec.Params {
-				if st.Name == param {
-					return st.Secret
-				}
-			}
-			return false
-		},
+		Secret: plugins.NewCatalog().Secret,
 	}
 	return e
 }

@@ -58,19 +58,7 @@ func LoadTemplate(dir string, ini []byte, name string, size int) (*config.Templa
 // and observer given, its state in stateDir.
 func Engine(p cloud.Provider, stateDir string, dial func(ctx context.Context, network, addr string) (net.Conn, error),
 	observe func(remote.Exchange), log *slog.Logger) *cluster.Engine {
-	catalog := plugins.NewCatalog()
 	return &cluster.Engine{Provider: p, StateDir: stateDir, Log: log, Version: "scale", Dial: dial, Observe: observe,
 		WaitTimeout: 30 * time.Minute,
-		Secret: func(builtin, param string) bool {
-			spec, ok := catalog.Lookup(builtin)
-			if !ok {
-				return false
-			}
-			for _, st := range spec.Params {
-				if st.Name == param {
-					return st.Secret
-				}
-			}
-			return false
-		}}
+		Secret:      plugins.NewCatalog().Secret}
 }

@@ -67,6 +67,16 @@ func TestLocalSlurm(t *testing.T) {
 	if got := asUser("master", `sbatch --wait -w node003 -o node003.txt --wrap hostname >/dev/null && cat node003.txt`); got != "node003" {
 		t.Errorf("job on the new node printed %q", got)
 	}
+	// No slurmd died on the way (slurmd restarts itself, which would hide it otherwise).
+	slurmdCrashes := func(nodes ...string) {
+		t.Helper()
+		for _, n := range nodes {
+			if out := e.on(tag, n, "sudo journalctl -u slurmd -o cat | grep -i 'code=dumped\\|code=killed\\|status=1/FAILURE' | head -3"); out != "" {
+				t.Errorf("slurmd died on %s:\n%s", n, out)
+			}
+		}
+	}
+	slurmdCrashes("master", "node001", "node002", "node003")
 
 	// removenode of a node that runs a 60 s job: a removal that may wait 5 s gives up and
 	// leaves the node in service; one that may wait longer waits for the job, which completes.
@@ -121,11 +131,13 @@ func TestLocalSlurm(t *testing.T) {
 	stop := func(what string) {
 		cancel()
 		r := <-done
-		t.Fatalf("%s\nbalancer log:\n%s", what, lastLines(r.errOut, 40))
+		state := e.cli("sshmaster", tag, "squeue -a -o '%i %j %T %M %N %R'; scontrol -o show nodes | cut -c1-300; sudo tail -n 40 /var/log/slurm/slurmctld.log")
+		t.Fatalf("%s\nbalancer log:\n%s\nSlurm:\n%s%s", what, lastLines(r.errOut, 40), state.out, state.errOut)
 	}
 	if !eventually(4*time.Minute, func() bool { return nodes() == 3 }) {
 		stop("the balancer did not grow the cluster to 3 nodes")
 	}
+	slurmdCrashes("node001", "node002")
 	if !eventually(4*time.Minute, func() bool { return e.on(tag, "master", "squeue -h | wc -l") == "0" }) {
 		stop("the queue did not drain")
 	}

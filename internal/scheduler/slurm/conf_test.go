@@ -64,7 +64,7 @@ func TestScriptsAreValidShell(t *testing.T) {
 	conf := config{Cluster: "c", Controller: "master", Nodes: []nodeLine{{Name: "node001", CPUs: 1, MemoryMB: 896}}}.render()
 	for name, s := range map[string]string{
 		"install master": installScript(true), "install node": installScript(false),
-		"controller": controllerScript(conf), "slurmd": slurmdScript("master", false), "slurmd master": slurmdScript("master", true),
+		"controller": controllerScript(conf), "reconfigure": reconfigureScript, "slurmd": slurmdScript("master", false), "slurmd master": slurmdScript("master", true),
 		"wait": waitRegisteredScript([]string{"master", "node001"}), "drain": nodeStateScript([]string{"node001"}, "DRAIN"),
 		"resume": nodeStateScript([]string{"node001"}, "RESUME"), "retire": retireScript([]string{"node001"}, false),
 		"retire forced": retireScript([]string{"node001", "node002"}, true), "stats": StatsScript(),
@@ -79,8 +79,13 @@ func TestScriptsAreValidShell(t *testing.T) {
 	if s := retireScript([]string{"node001"}, false); strings.Contains(s, "State=DOWN") {
 		t.Errorf("a removal without force must not end jobs:\n%s", s)
 	}
-	if s := controllerScript(conf); !strings.Contains(s, "systemctl restart slurmctld") || strings.Count(s, "scontrol reconfigure") != 1 {
-		t.Errorf("a changed node list restarts slurmctld and reconfigures once:\n%s", s)
+	if s := controllerScript(conf); !strings.Contains(s, "systemctl restart slurmctld") || strings.Contains(s, "scontrol reconfigure") || !strings.Contains(s, changedMarker) {
+		t.Errorf("a changed node list restarts slurmctld and says so, leaving the reconfigure to the caller:\n%s", s)
+	}
+	for _, master := range []bool{false, true} {
+		if s := slurmdScript("master", master); !strings.Contains(s, "Restart=on-failure") {
+			t.Errorf("slurmd (master %v) is not restarted when it dies:\n%s", master, s)
+		}
 	}
 }
 

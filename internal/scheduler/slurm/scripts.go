@@ -29,8 +29,9 @@ const nodeStates = `awk '{ n = ""; s = ""; a = 0; for (i = 1; i <= NF; i++) { if
 // controllerScript installs conf as slurm.conf on the master and makes slurmctld run with it.
 // When the file changed, slurmctld restarts (Slurm 22.05 refuses to add or remove nodes on a
 // reconfigure: "node count has changed ... You have to restart slurmctld"; jobs go on, their
-// state is saved) and one `scontrol reconfigure` makes the slurmds fetch the new node list. An
-// unchanged file changes nothing, so a rerun of setup disturbs no job.
+// state is saved) and the script prints changedMarker: the caller then runs reconfigureScript
+// once every slurmd in the new list runs. An unchanged file changes nothing, so a rerun of
+// setup disturbs no job.
 func controllerScript(conf string) string {
 	return fmt.Sprintf(`set -e
 install -d -o slurm -g slurm -m 0755 /var/lib/slurm/slurmctld /var/log/slurm
@@ -53,18 +54,29 @@ if [ -z "$up" ]; then
   tail -n 5 /var/log/slurm/slurmctld.log >&2
   exit 1
 fi
-if [ -n "$changed" ]; then scontrol reconfigure; fi`, conf, confPath)
+if [ -n "$changed" ]; then echo %[3]s; fi`, conf, confPath, changedMarker)
 }
+
+// changedMarker is what controllerScript prints when slurm.conf changed.
+const changedMarker = "clusterctl:slurm.conf-changed"
+
+// reconfigureScript makes the running slurmds fetch the controller's new node list. It runs
+// only once the slurmds of new nodes have registered: slurmctld retries a reconfigure request
+// to a node whose slurmd is not up yet, and Slurm 22.05's slurmd crashes (SIGSEGV in
+// write_configs_to_conf_cache) when that retry reaches it while it starts.
+const reconfigureScript = "scontrol reconfigure"
 
 // slurmdScript configures and starts slurmd on a compute node. Nodes other than the master run
 // configless: slurmd fetches slurm.conf from the controller (and client commands use its
 // copy), so no node holds a file to keep in step. Debian's unit starts only when
-// /etc/slurm/slurm.conf exists; a drop-in lifts that condition.
+// /etc/slurm/slurm.conf exists; a drop-in lifts that condition. The drop-in also restarts a
+// slurmd that dies: a node whose slurmd is gone keeps its jobs COMPLETING until slurmctld gives
+// up on it minutes later, and its running jobs survive a restart (KillMode=process).
 func slurmdScript(controller string, isMaster bool) string {
 	opts := `SLURMD_OPTIONS="--conf-server ` + controller + `"`
-	dropIn := "[Unit]\nConditionPathExists=\n"
+	dropIn := "[Unit]\nConditionPathExists=\n[Service]\nRestart=on-failure\nRestartSec=2"
 	if isMaster {
-		opts, dropIn = `SLURMD_OPTIONS=""`, ""
+		opts, dropIn = `SLURMD_OPTIONS=""`, "[Service]\nRestart=on-failure\nRestartSec=2"
 	}
 	return fmt.Sprintf(`set -e
 changed=
@@ -72,14 +84,10 @@ changed=
 put() { if [ "$(cat "$1" 2>/dev/null)" != "$2" ]; then printf '%%s\n' "$2" > "$1"; changed=yes; fi; }
 put /etc/default/slurmd '%[1]s'
 mkdir -p /etc/systemd/system/slurmd.service.d
-if [ -n '%[2]s' ]; then
-  put /etc/systemd/system/slurmd.service.d/clusterctl.conf '%[2]s'
-elif [ -f /etc/systemd/system/slurmd.service.d/clusterctl.conf ]; then
-  rm /etc/systemd/system/slurmd.service.d/clusterctl.conf; changed=yes
-fi
+put /etc/systemd/system/slurmd.service.d/clusterctl.conf '%[2]s'
 [ -z "$changed" ] || systemctl daemon-reload
 systemctl enable --quiet slurmd
-if [ -n "$changed" ] || ! systemctl is-active --quiet slurmd; then systemctl restart slurmd; fi`, opts, strings.TrimSuffix(dropIn, "\n"))
+if [ -n "$changed" ] || ! systemctl is-active --quiet slurmd; then systemctl restart slurmd; fi`, opts, dropIn)
 }
 
 // waitRegisteredScript waits until every host has registered with slurmctld (its state no

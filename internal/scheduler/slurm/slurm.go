@@ -95,12 +95,14 @@ func (s *Slurm) join(ctx context.Context, c scheduler.Cluster, m scheduler.Node,
 	if err != nil {
 		return err
 	}
+	changed := false
 	if err := c.Step(ctx, fmt.Sprintf("Slurm: slurmctld on %s, node lines of %s", m.Name, scheduler.HostList(scheduler.Names(compute))), func(ctx context.Context) error {
 		current, err := readNodeLines(ctx, c.Shell(m.Name))
 		if err != nil {
 			return err
 		}
-		return s.configure(ctx, c, m, mergeNodes(current, lines, nil))
+		changed, err = s.configure(ctx, c, m, mergeNodes(current, lines, nil))
+		return err
 	}); err != nil {
 		return err
 	}
@@ -109,11 +111,24 @@ func (s *Slurm) join(ctx context.Context, c scheduler.Cluster, m scheduler.Node,
 	}); err != nil {
 		return err
 	}
-	if len(compute) == 0 {
+	if len(compute) > 0 {
+		if err := c.Step(ctx, "Slurm: compute nodes registered", func(ctx context.Context) error {
+			return run(ctx, c, m.Name, waitRegisteredScript(scheduler.Names(compute)))
+		}); err != nil {
+			return err
+		}
+	}
+	return reconfigure(ctx, c, m, changed)
+}
+
+// reconfigure, when slurm.conf changed, makes the running slurmds fetch the new node list
+// (reconfigureScript says why only once the new ones run).
+func reconfigure(ctx context.Context, c scheduler.Cluster, m scheduler.Node, changed bool) error {
+	if !changed {
 		return nil
 	}
-	return c.Step(ctx, "Slurm: compute nodes registered", func(ctx context.Context) error {
-		return run(ctx, c, m.Name, waitRegisteredScript(scheduler.Names(compute)))
+	return c.Step(ctx, "Slurm: slurmds read the new node list", func(ctx context.Context) error {
+		return run(ctx, c, m.Name, reconfigureScript)
 	})
 }
 
@@ -239,26 +254,36 @@ func (s *Slurm) RemoveHosts(ctx context.Context, c scheduler.Cluster, nodes []sc
 	}); err != nil {
 		return err
 	}
-	return c.Step(ctx, fmt.Sprintf("Slurm: remove the node lines of %s", scheduler.HostList(names)), func(ctx context.Context) error {
+	changed := false
+	if err := c.Step(ctx, fmt.Sprintf("Slurm: remove the node lines of %s", scheduler.HostList(names)), func(ctx context.Context) error {
 		current, err := readNodeLines(ctx, c.Shell(m.Name))
 		if err != nil {
 			return err
 		}
-		return s.configure(ctx, c, m, mergeNodes(current, nil, names))
-	})
+		changed, err = s.configure(ctx, c, m, mergeNodes(current, nil, names))
+		return err
+	}); err != nil {
+		return err
+	}
+	return reconfigure(ctx, c, m, changed)
 }
 
 // errNoComputeNode is Slurm 22.05's limit: slurmctld does not start without a node ("no nodes
 // configured").
 var errNoComputeNode = errors.New("slurmctld needs at least one compute node: add a worker, or set MASTER_IS_COMPUTE_NODE = true in the cluster's [plugin] with SETUP_CLASS = slurm")
 
-// configure writes slurm.conf with these node lines and makes slurmctld run with it.
-func (s *Slurm) configure(ctx context.Context, c scheduler.Cluster, m scheduler.Node, nodes []nodeLine) error {
+// configure writes slurm.conf with these node lines and makes slurmctld run with it; changed
+// says the file changed (and slurmctld restarted).
+func (s *Slurm) configure(ctx context.Context, c scheduler.Cluster, m scheduler.Node, nodes []nodeLine) (changed bool, err error) {
 	if len(nodes) == 0 {
-		return errNoComputeNode
+		return false, errNoComputeNode
 	}
 	conf := config{Cluster: c.Tag(), Controller: m.Name, Nodes: nodes}
-	return run(ctx, c, m.Name, controllerScript(conf.render()))
+	out, err := c.Shell(m.Name).Run(ctx, controllerScript(conf.render()))
+	if err != nil {
+		return false, err
+	}
+	return strings.Contains(out, changedMarker), nil
 }
 
 // Stats runs StatsScript on the master and parses it.

@@ -12,6 +12,7 @@ import (
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/clusterctl/clusterctl/internal/cloud/ec2"
 	"github.com/clusterctl/clusterctl/internal/cloud/ec2/mototest"
 )
 
@@ -101,7 +102,7 @@ func TestEC2NoCapacityAlternatives(t *testing.T) {
 	e.throughProxy(rule)
 	r := e.must("start", "-o", "moved")
 	for _, in := range e.instances("moved") {
-		alias, zone := tagValue(in.Tags, "clusterctl:alias"), aws.ToString(in.Placement.AvailabilityZone)
+		alias, zone := ec2.InstanceAlias(in), aws.ToString(in.Placement.AvailabilityZone)
 		want := "t3.small"
 		if alias == "master" {
 			want = "t3.micro"
@@ -131,7 +132,7 @@ func TestEC2NoCapacityAlternatives(t *testing.T) {
 func aliasesOf(insts []types.Instance) string {
 	var out []string
 	for _, in := range insts {
-		out = append(out, tagValue(in.Tags, "clusterctl:alias"))
+		out = append(out, ec2.InstanceAlias(in))
 	}
 	slices.Sort(out)
 	return strings.Join(out, ",")
@@ -202,7 +203,7 @@ func TestEC2VanishedInstance(t *testing.T) {
 	e.must("start", "-o", "gone")
 	var victim string
 	for _, in := range e.instances("gone") {
-		if tagValue(in.Tags, "clusterctl:alias") == "node002" {
+		if ec2.InstanceAlias(in) == "node002" {
 			victim = aws.ToString(in.InstanceId)
 		}
 	}

@@ -60,9 +60,11 @@ func (a *app) ec2Provider(ctx context.Context, aws config.AWSInfo) (*ec2.Provide
 	opts.PollInterval = a.refreshInterval(ctx)
 	opts.OnRetry = (&retryReporter{a: a}).report
 	if a.pollInterval > 0 {
-		// Tests poll moto fast; its tags are consistent at once, so a lease needs no settle,
-		// and its faults come from a proxy on loopback, so backoffs can be short.
-		opts.LeaseSettle = a.pollInterval
+		// Tests poll moto fast; its tags are consistent at once, so a lease needs little
+		// settle (enough that a loaded test machine's moto still answers a read and a write
+		// within half of it), and its faults come from a proxy on loopback, so backoffs can
+		// be short.
+		opts.LeaseSettle = max(a.pollInterval, testLeaseSettle)
 		opts.RetryBaseDelay = a.pollInterval
 	}
 	if a.leaseSettle > 0 {
@@ -198,6 +200,11 @@ func (a *app) providers(ctx context.Context) (ps []cloud.Provider, ec2Err error)
 	}
 	return append(ps, p), nil
 }
+
+// testLeaseSettle is the least EC2 lease settle time of tests against moto: its read and
+// write must land within half of it, which a busy 2-core machine's moto did not always
+// manage within 10 ms.
+const testLeaseSettle = 160 * time.Millisecond
 
 // engine builds the cluster engine over a provider.
 func (a *app) engine(p cloud.Provider) *cluster.Engine {

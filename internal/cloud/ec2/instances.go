@@ -92,6 +92,11 @@ func (p *Provider) describeInstances(ctx context.Context, filters ...types.Filte
 // that look at what the API holds.
 func InstanceOf(in types.Instance) cloud.Instance { return toInstance(in) }
 
+// InstanceAlias is the alias clusterctl gave an instance, from its own alias tag or, for one of
+// several launched together, from the launch's shared tags by its launch index; "" when it has
+// none (or the tags do not pass their checks).
+func InstanceAlias(in types.Instance) string { return toInstance(in).Alias }
+
 // toInstance maps EC2's view of an instance to the engine's.
 func toInstance(in types.Instance) cloud.Instance {
 	tags := tagMap(in.Tags)

@@ -44,6 +44,7 @@ func TestNormalizeMakesSizesAlike(t *testing.T) {
 		{"the tag", "echo simrec-master", "echo bench-master", false},
 		{"keys and addresses", "echo ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBv0 10.1.2.3", "echo ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIXyz 192.168.0.9", true},
 		{"random upload names", "cat -- /home/admin/.clusterctl-upload-0123456789ab", "cat -- /home/admin/.clusterctl-upload-ba9876543210", true},
+		{"amounts whose unit changes with them", "<hostvalue name='mem_used'>1010.6M</hostvalue> 8.57", "<hostvalue name='mem_used'>1.1G</hostvalue> 1.03", true},
 		{"different commands", "systemctl restart ssh", "systemctl restart sshd", false},
 		{"different structure", "qconf -ah " + list(2, ","), "qconf -as " + list(2, ","), false},
 	}

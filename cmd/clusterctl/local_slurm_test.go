@@ -77,6 +77,12 @@ func TestLocalSlurm(t *testing.T) {
 		}
 	}
 	slurmdCrashes("master", "node001", "node002", "node003")
+	// A slurmd that dies anyway comes back by itself, and its node answers slurmctld again.
+	e.on(tag, "node003", "sudo pkill -SEGV -x slurmd; sleep 1")
+	waitFor(t, "node003's slurmd restarted after it died", time.Minute, func() bool {
+		return e.on(tag, "node003", "systemctl is-active slurmd; sudo journalctl -u slurmd -o cat | grep -c 'status=11/SEGV'; true") == "active\n1" &&
+			e.on(tag, "master", "sinfo -h -n node003 -o %t; true") == "idle"
+	})
 
 	// removenode of a node that runs a 60 s job: a removal that may wait 5 s gives up and
 	// leaves the node in service; one that may wait longer waits for the job, which completes.

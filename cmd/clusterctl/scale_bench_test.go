@@ -182,6 +182,9 @@ func (w *firstWrite) String() string {
 // ec2Start launches n instances (start -o) against moto and counts the EC2 calls.
 func ec2Start(b *testing.B, n int) scale.EC2Figure {
 	e := newAWSEnv(b, smallCluster(""))
+	// moto answers a DescribeInstances of a thousand instances in seconds, more on a busy
+	// machine: the tests' 20 s bound on waits is too short here.
+	e.timeout = 5 * time.Minute
 	tag := fmt.Sprintf("scale%d", n)
 	e.calls.Reset()
 	start := time.Now()

@@ -125,7 +125,7 @@ func (r Report) Write(w io.Writer) {
 	}
 	if len(r.EC2) > 0 {
 		p("")
-		p("EC2 API calls of start -o against moto (tags applied at launch: CreateTags stays 0)")
+		p("EC2 API calls of start -o against moto (instances tagged at launch: CreateTags is only the cluster lease's, written once and renewed every 40 s)")
 		p("  %6s %8s %13s %11s %18s  %s", "nodes", "wall", "RunInstances", "CreateTags", "DescribeInstances", "all calls")
 		for _, f := range r.EC2 {
 			p("  %6d %7.1fs %13d %11d %18d  %s", f.Nodes, f.Wall.Seconds(), f.Calls["RunInstances"], f.Calls["CreateTags"],

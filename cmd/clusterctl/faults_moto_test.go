@@ -56,12 +56,7 @@ func TestEC2FaultsRiddenOut(t *testing.T) {
 				t.Fatalf("after addnode: %s", got)
 			}
 			e.must("terminate", "-y", "rough")
-			if n := len(e.instances("rough")); n != 0 {
-				t.Errorf("%d instances left", n)
-			}
-			if n := len(e.groups("rough")); n != 0 {
-				t.Errorf("security group left")
-			}
+			e.checkTerminated("rough")
 			if open := openSpotRequests(t, e); open != 0 {
 				t.Errorf("%d spot requests left open", open)
 			}

@@ -126,12 +126,7 @@ func TestStartListStopTerminate(t *testing.T) {
 		t.Errorf("terminate without a terminal must ask for --confirm: %+v", r)
 	}
 	e.must("terminate", "-y", "demo")
-	if n := len(e.instances("demo")); n != 0 {
-		t.Errorf("%d instances left after terminate", n)
-	}
-	if n := len(e.groups("demo")); n != 0 {
-		t.Errorf("security group left after terminate")
-	}
+	e.checkTerminated("demo")
 	if _, err := os.Stat(filepath.Join(e.home, ".clusterctl", "known_hosts", "demo")); !os.IsNotExist(err) {
 		t.Errorf("known_hosts left behind: %v", err)
 	}

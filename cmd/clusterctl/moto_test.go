@@ -181,6 +181,18 @@ func (e *awsEnv) instances(tag string) []types.Instance {
 }
 
 // groups returns moto's security groups named @sc-TAG.
+// checkTerminated fails the test when moto still holds an instance or the security group of
+// cluster tag after its terminate.
+func (e *awsEnv) checkTerminated(tag string) {
+	e.t.Helper()
+	if n := len(e.instances(tag)); n != 0 {
+		e.t.Errorf("%d instances of %s left after terminate", n, tag)
+	}
+	if n := len(e.groups(tag)); n != 0 {
+		e.t.Errorf("security group of %s left after terminate", tag)
+	}
+}
+
 func (e *awsEnv) groups(tag string) []types.SecurityGroup {
 	e.t.Helper()
 	out, err := e.raw.DescribeSecurityGroups(context.Background(), &awsec2.DescribeSecurityGroupsInput{

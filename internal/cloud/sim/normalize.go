@@ -27,7 +27,8 @@ var (
 	aliasRE = regexp.MustCompile(`\b(master|node[0-9]{3,}|i-[0-9a-f]{8,17})\b`)
 	// randRE are the random names the remote package gives staged uploads and temporary files.
 	randRE = regexp.MustCompile(`clusterctl-(upload-)?[0-9a-f]{12}`)
-	// sizeRE is an amount with a unit (qhost's 1010.6M, 1.1G): the unit changes with the amount.
+	// sizeRE is an amount with a unit (a host's memory in use, 1010.6M or 1.1G): the unit changes
+	// with the amount.
 	sizeRE = regexp.MustCompile(`\b[0-9]+(\.[0-9]+)?[KMGT]\b`)
 	numRE  = regexp.MustCompile(`[0-9]+`)
 	sudoRE = regexp.MustCompile(`^sudo -n -- sh -c '`)

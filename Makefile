@@ -38,13 +38,13 @@ test: test-deps
 	$(GO) vet ./...
 	@mkdir -p $(dir $(TEST_LOG))
 	$(GO) run ./tools/testreport -allowed .ci/allowed-skips -json-log $(TEST_LOG) -- \
-		$(GO) test -json -count=1 -timeout 25m ./...
+		$(GO) test -json -count=1 -timeout 40m ./...
 
 # The fault suite alone (make test runs it too, beside the other packages).
 test-faults: test-deps
 	@mkdir -p $(dir $(TEST_LOG))
 	$(GO) run ./tools/testreport -allowed .ci/allowed-skips -json-log $(TEST_LOG) -- \
-		$(GO) test -json -count=1 -timeout 25m ./internal/faults
+		$(GO) test -json -count=1 -timeout 40m ./internal/faults
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -208,13 +208,12 @@ const testLeaseSettle = 160 * time.Millisecond
 
 // engine builds the cluster engine over a provider.
 func (a *app) engine(p cloud.Provider) *cluster.Engine {
-	e := &cluster.Engine{
+	return &cluster.Engine{
 		Provider: p, Status: a.streams.Status(), Log: a.logger, Version: version,
 		StateDir: filepath.Join(a.env.Home, ".clusterctl"), PublicIP: a.publicIP, WaitTimeout: a.waitTimeout, Dial: a.dialSeam,
 		LockWait: a.lockWait, Command: a.command, SpotMetadata: a.spotMetadata(),
 		Secret: plugins.NewCatalog().Secret,
 	}
-	return e
 }
 
 // completeClusters completes cluster tags from the provider, for commands taking TAG.

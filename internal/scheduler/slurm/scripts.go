@@ -73,10 +73,10 @@ const reconfigureScript = "scontrol reconfigure"
 // slurmd that dies: a node whose slurmd is gone keeps its jobs COMPLETING until slurmctld gives
 // up on it minutes later, and its running jobs survive a restart (KillMode=process).
 func slurmdScript(controller string, isMaster bool) string {
-	opts := `SLURMD_OPTIONS="--conf-server ` + controller + `"`
-	dropIn := "[Unit]\nConditionPathExists=\n[Service]\nRestart=on-failure\nRestartSec=2"
+	const restart = "[Service]\nRestart=on-failure\nRestartSec=2"
+	opts, dropIn := `SLURMD_OPTIONS="--conf-server `+controller+`"`, "[Unit]\nConditionPathExists=\n"+restart
 	if isMaster {
-		opts, dropIn = `SLURMD_OPTIONS=""`, "[Service]\nRestart=on-failure\nRestartSec=2"
+		opts, dropIn = `SLURMD_OPTIONS=""`, restart
 	}
 	return fmt.Sprintf(`set -e
 changed=

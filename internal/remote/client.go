@@ -200,12 +200,8 @@ func (c *Client) newSession(ctx context.Context) (*ssh.Session, func(), error) {
 		}
 		var refused *ssh.OpenChannelError
 		if !errors.As(err, &refused) {
-			// Not a refusal: the transport is gone (EOF). The connection's reader notices a
-			// moment later; wait for it so the caller and the pool see a dead connection.
-			select {
-			case <-c.done:
-			case <-time.After(transportGoneGrace):
-			}
+			// Not a refusal: the transport is gone (EOF).
+			c.awaitEnd()
 		}
 		if !errors.As(err, &refused) || (refused.Reason != ssh.Prohibited && refused.Reason != ssh.ResourceShortage) ||
 			time.Now().After(deadline) {
@@ -219,6 +215,18 @@ func (c *Client) newSession(ctx context.Context) (*ssh.Session, func(), error) {
 		case <-time.After(wait):
 		}
 		wait = min(wait*2, time.Second)
+	}
+}
+
+// awaitEnd waits up to transportGoneGrace for the connection's reader to notice that the
+// transport is gone, which it does a moment after a write fails, so the caller and the pool
+// see a dead connection rather than a bare EOF. It reports whether the connection ended.
+func (c *Client) awaitEnd() bool {
+	select {
+	case <-c.done:
+		return true
+	case <-time.After(transportGoneGrace):
+		return false
 	}
 }
 

@@ -101,8 +101,10 @@ func (c *Client) runWith(ctx context.Context, cmd string, opts RunOpts) (Result,
 	line, stdin := c.line(cmd, opts)
 	sess.Stdin = stdin
 	if err := sess.Start(line); err != nil {
-		if !c.alive() {
-			return Result{}, c.lost(cmd, false, err)
+		// The exec request was sent: unless the server answered it (a refusal, the connection
+		// still up), it may have reached the server and the command may be running there.
+		if c.awaitEnd() {
+			return Result{}, c.lost(cmd, true, err)
 		}
 		return Result{}, c.connError("start command", err)
 	}

@@ -3,6 +3,8 @@ package remote_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,6 +98,31 @@ func TestRunCancellationEndsCommand(t *testing.T) {
 	res, err := c.Run(t.Context(), "echo still here")
 	if err != nil || res.Stdout != "still here\n" {
 		t.Fatalf("after cancel: %+v, %v", res, err)
+	}
+}
+
+// A connection lost after the exec request was sent but before its answer came leaves the
+// command possibly running: the error must say so, never that it did not start.
+func TestRunLostBeforeExecAnswered(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	s := e.server(t, sshtest.Config{Dir: dir, ExecReplyDelay: 3 * time.Second})
+	c := e.connect(t, target("node001", s.Addr))
+	done := make(chan error, 1)
+	go func() { _, err := c.Run(t.Context(), "echo start > started"); done <- err }()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, "started")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the command never started")
+		}
+	}
+	s.DropConnections()
+	err := <-done
+	var lost *remote.ConnectionLostError
+	if !errors.As(err, &lost) || !lost.Started || !strings.Contains(err.Error(), "may or may not have finished") {
+		t.Fatalf("err = %v, want a ConnectionLostError saying the command may have run", err)
 	}
 }
 

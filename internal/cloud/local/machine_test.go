@@ -123,6 +123,9 @@ func TestParseBootState(t *testing.T) {
 			want: bootState{System: "degraded", Failed: []string{"exim4.service"}}, usable: true},
 		{name: "a unit name that is not one is dropped", out: "degraded\n--\n$(reboot)\nx.service\n--\n",
 			want: bootState{System: "degraded", Failed: []string{"x.service"}}, usable: true},
+		{name: "systemd not answering yet", out: "Failed to connect to bus: No such file or directory\n--\n--\nnologin\n",
+			want: bootState{System: "Failed to connect to bus: No such file or directory", NoLogin: true}, stillBooting: true},
+		{name: "offline", out: "offline\n--\n--\n", want: bootState{System: "offline"}, stillBooting: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

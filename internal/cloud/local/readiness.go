@@ -53,9 +53,14 @@ func parseBootState(out string) bootState {
 	return s
 }
 
-// booting reports whether systemd is still starting units.
+// booting reports whether systemd is still starting units, or not answering yet at all (early
+// in a boot systemctl cannot reach it and prints an error instead of a state).
 func (s bootState) booting() bool {
-	return s.System == "initializing" || s.System == "starting" || s.System == ""
+	switch s.System {
+	case "running", "degraded", "maintenance", "stopping":
+		return false
+	}
+	return true
 }
 
 // usable reports whether the instance can be handed to the engine: boot finished and logins are

@@ -110,21 +110,19 @@ func (p *Provider) waitRound(ctx context.Context, tag string, ids []string, stat
 	if len(dead) > 0 {
 		return nil, nil, errors.Join(dead...)
 	}
-	var answering []cloud.Instance
-	for i, ok := range sshAnswers(ctx, probe) {
-		if ok {
-			answering = append(answering, probe[i])
-		} else {
-			pending[probe[i].ID] = "booting, sshd not answering yet"
-		}
-	}
-	states := p.bootStates(ctx, answering)
-	for i, in := range answering {
-		st := states[i]
+	// The boot state is read whether or not sshd answers: it says why a node that never
+	// answers is stuck (ssh.service failed at boot, which a restart mends) and why one that
+	// answers refuses logins, even in a round where a busy sshd is slow to greet.
+	answers := sshAnswers(ctx, probe)
+	states := p.bootStates(ctx, probe)
+	for i, in := range probe {
+		st, sshOK := states[i], answers[i]
 		switch {
+		case st.err != nil && !sshOK:
+			pending[in.ID] = "booting, sshd not answering yet"
 		case st.err != nil:
 			pending[in.ID] = "booting: " + st.err.Error()
-		case st.usable():
+		case st.usable() && sshOK:
 			if len(st.Failed) > 0 {
 				p.log.Warn("instance is up with failed units", "instance", in.ID, "alias", in.Alias, "state", st.String())
 			}
@@ -138,6 +136,8 @@ func (p *Provider) waitRound(ctx context.Context, tag string, ids []string, stat
 				p.log.Warn("restart failed units", "instance", in.ID, "error", err)
 			}
 			pending[in.ID] = "not usable, failed units restarted (" + st.String() + ")"
+		case !sshOK:
+			pending[in.ID] = "sshd not answering (" + st.String() + ")"
 		default:
 			pending[in.ID] = "not usable (" + st.String() + ")"
 		}

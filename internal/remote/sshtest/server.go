@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -32,6 +33,10 @@ type Config struct {
 	// SFTP, when set, serves the sftp subsystem from these handlers instead of the
 	// filesystem: a server that reports whatever names, links and trees a test needs.
 	SFTP *sftp.Handlers
+	// ExecReplyDelay, when positive, delays the answer to an exec request after its command
+	// started: the window in which a lost connection leaves the client not knowing whether
+	// the command runs.
+	ExecReplyDelay time.Duration
 }
 
 // Server is a running test server.

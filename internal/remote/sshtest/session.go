@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/creack/pty"
 	"github.com/pkg/sftp"
@@ -103,6 +104,9 @@ func (s *Server) handleSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 				proc, err = startPipes(cmd, ch)
 			}
 			ok = err == nil
+			if ok && req.Type == "exec" && s.cfg.ExecReplyDelay > 0 {
+				time.Sleep(s.cfg.ExecReplyDelay)
+			}
 		case "subsystem":
 			var sub struct{ Name string }
 			if proc == nil && ssh.Unmarshal(req.Payload, &sub) == nil && sub.Name == "sftp" {

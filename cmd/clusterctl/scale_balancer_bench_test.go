@@ -77,6 +77,8 @@ func (a *recordedActions) RemoveNodes(_ context.Context, aliases []string) error
 
 func (a *recordedActions) RemoveFromScheduler(context.Context, []string) error { return nil }
 
+func (a *recordedActions) FinishNodes(context.Context) (string, error) { return "", nil }
+
 func (a *recordedActions) Terminate(context.Context) error {
 	a.did = "terminate"
 	return nil

@@ -84,6 +84,15 @@ func Run(ctx context.Context, l Loop) error {
 // iterate is one look, decision and action. It returns done when the cluster was terminated,
 // and an error when there was nothing to decide from (stats, nodes or metric unavailable).
 func (l *Loop) iterate(ctx context.Context, hist *History) (bool, error) {
+	// Nodes an earlier add launched but left unfinished become hosts (or are removed) before
+	// the look, so the scheduler's view and the node count agree.
+	did, err := l.Actions.FinishNodes(ctx)
+	if did != "" {
+		l.Logger.Info("balancer: " + did)
+	}
+	if err != nil {
+		l.Logger.Warn(fmt.Sprintf("balancer: finish the setup of nodes added earlier: %v", err))
+	}
 	st, err := l.Stats.Stats(ctx)
 	if err != nil {
 		return false, fmt.Errorf("scheduler stats: %w", err)
@@ -194,6 +203,10 @@ type Actuator interface {
 	// tolerate hosts the scheduler no longer knows, and should terminate any machine still
 	// listed under those aliases, since an unreachable machine cannot be drained.
 	RemoveFromScheduler(ctx context.Context, aliases []string) error
+	// FinishNodes sets up the nodes an earlier AddNodes launched but failed to set up, or
+	// removes those that failed too often, and says what it did ("" for nothing); it is
+	// called at the start of every iteration.
+	FinishNodes(ctx context.Context) (string, error)
 	// Terminate ends the whole cluster (-K).
 	Terminate(ctx context.Context) error
 }

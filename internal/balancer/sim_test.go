@@ -169,6 +169,9 @@ func (s *sim) RemoveFromScheduler(_ context.Context, aliases []string) error {
 	return nil
 }
 
+// FinishNodes has nothing to finish: the simulated adds never fail.
+func (s *sim) FinishNodes(context.Context) (string, error) { return "", nil }
+
 func (s *sim) Terminate(context.Context) error {
 	s.actions = append(s.actions, s.at()+" terminate")
 	s.nodes = nil

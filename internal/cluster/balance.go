@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/balancer"
@@ -30,7 +33,14 @@ type Balanced struct {
 	// replace holds the settings of vanished nodes this balancer cleaned up after, so the
 	// nodes it adds next take their places with the same type, image and spot bid.
 	replace []AddOptions
+	// unfinished holds the nodes an AddNodes launched whose setup failed, with the number of
+	// setups tried on each; FinishNodes tries again and, past FinishAttempts, removes them.
+	unfinished map[string]int
 }
+
+// FinishAttempts bounds how often the balancer sets up a node it launched before it gives up
+// on the node and removes it (a node whose setup keeps failing is broken, not late).
+const FinishAttempts = 3
 
 var (
 	_ balancer.StatsSource = (*Balanced)(nil)
@@ -102,11 +112,15 @@ func (b *Balanced) AddNodes(ctx context.Context, k int, spotBid float64) error {
 		batch := o
 		batch.Aliases, batch.Count = o.Aliases[:n], n
 		_, err := b.e.AddNodes(ctx, b.tag, batch, b.so)
-		if err != nil {
+		if err != nil && !b.launched(err) {
 			return err
 		}
+		// Launched: those aliases are taken now, finished or not.
 		if b.replace[0].Aliases = o.Aliases[n:]; len(b.replace[0].Aliases) == 0 {
 			b.replace = b.replace[1:]
+		}
+		if err != nil {
+			return err
 		}
 		k -= n
 	}
@@ -118,7 +132,83 @@ func (b *Balanced) AddNodes(ctx context.Context, k int, spotBid float64) error {
 		o.Bid = &spotBid
 	}
 	_, err := b.e.AddNodes(ctx, b.tag, o, b.so)
+	b.launched(err)
 	return err
+}
+
+// launched remembers the nodes of a failed add that exist (an *AddError) as unfinished, and
+// reports whether there were any.
+func (b *Balanced) launched(err error) bool {
+	var ae *AddError
+	if !errors.As(err, &ae) || len(ae.Aliases) == 0 {
+		return false
+	}
+	if b.unfinished == nil {
+		b.unfinished = map[string]int{}
+	}
+	for _, a := range ae.Aliases {
+		b.unfinished[a]++
+	}
+	return true
+}
+
+// FinishNodes sets up again the nodes an earlier AddNodes launched but could not set up, as
+// `addnode -x` does, so a node whose setup failed (a step that hit a transient fault) becomes
+// a scheduler host instead of an idle machine the balancer counts. A node that failed
+// FinishAttempts setups is removed instead (forced: it is no scheduler host to drain), and one
+// that is gone is forgotten (the vanished-host cleanup covers it). It says what it did.
+func (b *Balanced) FinishNodes(ctx context.Context) (string, error) {
+	if len(b.unfinished) == 0 {
+		return "", nil
+	}
+	insts, err := b.e.instances(ctx, b.tag, &b.cluster)
+	if err != nil {
+		return "", err
+	}
+	state := map[string]cloud.Instance{}
+	for _, in := range insts {
+		state[in.Alias] = in
+	}
+	var finish, remove []string
+	for _, a := range slices.Sorted(maps.Keys(b.unfinished)) {
+		in, ok := state[a]
+		switch {
+		case !ok || !in.Alive():
+			delete(b.unfinished, a)
+		case in.State != cloud.StateRunning: // still booting: next iteration
+		case b.unfinished[a] >= FinishAttempts:
+			remove = append(remove, a)
+		default:
+			finish = append(finish, a)
+		}
+	}
+	var did []string
+	var errs []error
+	if len(remove) > 0 {
+		_, err := b.e.RemoveNodes(ctx, b.tag, RemoveOptions{Aliases: remove, Force: true}, b.so)
+		if err == nil {
+			for _, a := range remove {
+				delete(b.unfinished, a)
+			}
+			did = append(did, fmt.Sprintf("removed %s: setup failed %d times", strings.Join(remove, ", "), FinishAttempts))
+		}
+		errs = append(errs, err)
+	}
+	if len(finish) > 0 {
+		_, err := b.e.AddNodes(ctx, b.tag, AddOptions{Aliases: finish, NoCreate: true}, b.so)
+		for _, a := range finish {
+			if err == nil {
+				delete(b.unfinished, a)
+			} else {
+				b.unfinished[a]++
+			}
+		}
+		if err == nil {
+			did = append(did, "finished the setup of "+strings.Join(finish, ", "))
+		}
+		errs = append(errs, err)
+	}
+	return strings.Join(did, "; "), errors.Join(errs...)
 }
 
 // RemoveNodes removes idle nodes as removenode does: the scheduler drains them first and the

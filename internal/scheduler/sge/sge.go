@@ -108,7 +108,7 @@ func (g *SGE) register(ctx context.Context, c scheduler.Cluster, m scheduler.Nod
 	u := c.User()
 	cfg := masterConfig{Exec: facts, Submit: scheduler.Names(submit), Full: full, MinUID: u.UID, MinGID: u.GID}
 	if err := c.Step(ctx, fmt.Sprintf("Grid Engine: queue for %d exec hosts", len(exec)), func(ctx context.Context) error {
-		return sudo(ctx, c, m.Name, cfg.script())
+		return untilResolved(ctx, func(ctx context.Context) error { return sudo(ctx, c, m.Name, cfg.script()) })
 	}); err != nil {
 		return err
 	}
@@ -127,6 +127,35 @@ func (g *SGE) register(ctx context.Context, c scheduler.Cluster, m scheduler.Nod
 	return c.Step(ctx, "Grid Engine: exec hosts reporting", func(ctx context.Context) error {
 		return sudo(ctx, c, m.Name, waitReportingScript(scheduler.Names(exec)))
 	})
+}
+
+// resolvePatience bounds how long a master script is run again while the qmaster cannot
+// resolve a new host's name yet: it caches a failed lookup (2 s on clusters set up by this
+// version, 60 s on older ones), and a node may take the name of one removed a moment ago.
+const resolvePatience = 90 * time.Second
+
+// untilResolved runs fn, an idempotent master script, again every few seconds while it fails
+// only because the qmaster could not resolve a host name, up to resolvePatience.
+func untilResolved(ctx context.Context, fn func(context.Context) error) error {
+	deadline := time.Now().Add(resolvePatience)
+	for {
+		err := fn(ctx)
+		if err == nil || !unresolved(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// unresolved reports whether a failed master script failed on a host name the qmaster (or
+// qconf) could not resolve.
+func unresolved(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "can't resolve hostname") || strings.Contains(msg, "unable to resolve host")
 }
 
 // hostFacts is what the master needs to know of an exec host.

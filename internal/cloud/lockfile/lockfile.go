@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -36,7 +37,7 @@ func TryLock(path string, h cloud.Holder) (release func(), err error) {
 	}
 	if errors.Is(err, unix.EWOULDBLOCK) {
 		f.Close()
-		return nil, &cloud.LockedError{Holder: readHolder(holderPath(path))}
+		return nil, &cloud.LockedError{Holder: awaitHolder(holderPath(path))}
 	}
 	if err != nil {
 		f.Close()
@@ -70,6 +71,24 @@ func writeHolder(path string, h cloud.Holder) error {
 		return fmt.Errorf("record the lock's holder: %w", err)
 	}
 	return nil
+}
+
+// holderGrace is how long a command that finds the lock taken waits for its holder's record:
+// the holder writes it right after it takes the lock, and a command arriving in between
+// should still name it.
+const holderGrace = 500 * time.Millisecond
+
+// awaitHolder reads the recorded holder, waiting up to holderGrace for a record not written
+// yet.
+func awaitHolder(path string) cloud.Holder {
+	deadline := time.Now().Add(holderGrace)
+	for {
+		h := readHolder(path)
+		if h.Command != "" || time.Now().After(deadline) {
+			return h
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // readHolder reads the recorded holder; a missing or unreadable record (the holder took the

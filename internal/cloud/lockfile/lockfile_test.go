@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/clusterctl/clusterctl/internal/cloud"
 )
 
@@ -80,4 +82,32 @@ func TestTryLock(t *testing.T) {
 		t.Fatalf("after its holder was killed with -9: %v", err)
 	}
 	release()
+}
+
+// TestHolderRecordedLate: a command that finds the lock taken in the instant between its
+// holder's flock and the holder's record still names the holder; a lock whose record never
+// comes is held by "another clusterctl command".
+func TestHolderRecordedLate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.cluster")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	_, err = TryLock(path, cloud.Holder{Command: "repair"})
+	var le *cloud.LockedError
+	if !errors.As(err, &le) || le.Holder.String() != "another clusterctl command" {
+		t.Fatalf("a lock without a record: %v", err)
+	}
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		_ = writeHolder(holderPath(path), cloud.Holder{Command: "addnode", PID: 7, Host: "ws1"})
+	}()
+	_, err = TryLock(path, cloud.Holder{Command: "repair"})
+	if !errors.As(err, &le) || le.Holder.Command != "addnode" || le.Holder.PID != 7 {
+		t.Fatalf("a record written 100 ms after the lock: %v", err)
+	}
 }

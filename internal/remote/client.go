@@ -230,8 +230,9 @@ func (c *Client) awaitEnd() bool {
 	}
 }
 
-// transportGoneGrace is how long a failed session open waits for the connection's end to be
-// noticed, so the failure is reported as a lost connection rather than a bare EOF.
+// transportGoneGrace is how long a failed session open or command start waits for the
+// connection's end to be noticed, so the failure is reported as a lost connection rather than
+// a bare EOF.
 const transportGoneGrace = 2 * time.Second
 
 // sessionRefusedPatience is how long session refusals are retried before they are reported.

@@ -12,6 +12,8 @@ import (
 func TestUntilResolved(t *testing.T) {
 	unresolvable := errors.New(`master: command exited with status 1: ...
   | can't resolve hostname "node002"`)
+	unknownAddress := errors.New(`node001: command exited with status 1: ...
+  | denied: host "node001" is neither submit nor admin host`)
 	other := errors.New("master: command exited with status 1: qconf: denied")
 	for _, tc := range []struct {
 		name      string
@@ -22,6 +24,7 @@ func TestUntilResolved(t *testing.T) {
 	}{
 		{"succeeds at once", []error{nil}, false, 1, nil},
 		{"name resolved on the second run", []error{unresolvable, nil}, false, 2, nil},
+		{"address resolved on the third run", []error{unknownAddress, unknownAddress, nil}, false, 3, nil},
 		{"another failure is not retried", []error{other, nil}, false, 1, other},
 		{"a cancelled context stops the retries", []error{unresolvable, nil}, true, 1, unresolvable},
 	} {

@@ -117,7 +117,7 @@ func (g *SGE) register(ctx context.Context, c scheduler.Cluster, m scheduler.Nod
 		byName[f.Name] = f
 	}
 	if err := c.ForEach(ctx, "Grid Engine execd", exec, func(ctx context.Context, n scheduler.Node) error {
-		return sudo(ctx, c, n.Name, execHostScript(byName[n.Name]))
+		return untilResolved(ctx, func(ctx context.Context) error { return sudo(ctx, c, n.Name, execHostScript(byName[n.Name])) })
 	}); err != nil {
 		return err
 	}
@@ -129,13 +129,15 @@ func (g *SGE) register(ctx context.Context, c scheduler.Cluster, m scheduler.Nod
 	})
 }
 
-// resolvePatience bounds how long a master script is run again while the qmaster cannot
-// resolve a new host's name yet: it caches a failed lookup (2 s on clusters set up by this
-// version, 60 s on older ones), and a node may take the name of one removed a moment ago.
+// resolvePatience bounds how long a script is run again while the qmaster cannot resolve a
+// new host yet. It caches failed lookups of names and of addresses (2 s on clusters set up by
+// this version, 60 s on older ones) and refreshes known ones every 20 s (120 s): a node that
+// takes the name, or the address, of one removed a moment ago can meet either.
 const resolvePatience = 90 * time.Second
 
-// untilResolved runs fn, an idempotent master script, again every few seconds while it fails
-// only because the qmaster could not resolve a host name, up to resolvePatience.
+// untilResolved runs fn, an idempotent script that talks to the qmaster, again every few
+// seconds while it fails only because the qmaster could not resolve a host (a name it looked
+// up, or the address of the node the script runs on), up to resolvePatience.
 func untilResolved(ctx context.Context, fn func(context.Context) error) error {
 	deadline := time.Now().Add(resolvePatience)
 	for {
@@ -151,11 +153,13 @@ func untilResolved(ctx context.Context, fn func(context.Context) error) error {
 	}
 }
 
-// unresolved reports whether a failed master script failed on a host name the qmaster (or
-// qconf) could not resolve.
+// unresolved reports whether a failed script failed on a host the qmaster (or qconf) could
+// not resolve. A node the qmaster cannot resolve by its address is refused as "neither submit
+// nor admin host" although the master's script has just made it both.
 func unresolved(err error) bool {
 	msg := err.Error()
-	return strings.Contains(msg, "can't resolve hostname") || strings.Contains(msg, "unable to resolve host")
+	return strings.Contains(msg, "can't resolve hostname") || strings.Contains(msg, "unable to resolve host") ||
+		strings.Contains(msg, "is neither submit nor admin host")
 }
 
 // hostFacts is what the master needs to know of an exec host.

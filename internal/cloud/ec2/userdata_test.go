@@ -194,14 +194,17 @@ func TestLaunchBatches(t *testing.T) {
 		n         int
 		scripts   []cloud.BootScript
 		wantCalls int
-		wantErr   string
+		// minCalls, for a case whose random script compresses differently each run, is the
+		// fewest calls it can take; the fewest-calls check below still applies.
+		minCalls int
+		wantErr  string
 	}{
 		{name: "one", n: 1, wantCalls: 1},
 		{name: "twenty", n: 20, wantCalls: 1},
 		{name: "a hundred", n: 100, wantCalls: 1},
 		{name: "a hundred and one with a 5.4 KB script", n: 101, scripts: script(5400), wantCalls: 2},
 		{name: "two hundred and fifty", n: 250, wantCalls: 3},
-		{name: "a long script leaves room for fewer keys", n: 40, scripts: script(18000), wantCalls: 3},
+		{name: "a long script leaves room for fewer keys", n: 40, scripts: script(18000), minCalls: 2},
 		{name: "scripts alone over the limit", n: 2, scripts: script(26000), wantErr: "the user data of one instance is"},
 	}
 	for _, tc := range cases {
@@ -234,6 +237,9 @@ func TestLaunchBatches(t *testing.T) {
 			}
 			if tc.wantCalls != 0 && len(batches) != tc.wantCalls {
 				t.Errorf("%d calls, want %d", len(batches), tc.wantCalls)
+			}
+			if len(batches) < tc.minCalls {
+				t.Errorf("%d calls, want at least %d", len(batches), tc.minCalls)
 			}
 			// Fewest calls: one call fewer would need more than the limit on average.
 			if n := len(batches); n > 1 {

@@ -29,9 +29,9 @@ type env struct {
 	extra []string
 }
 
-// newLocalEnv is an env for local clusters with the suite's templates; it skips (saying why)
-// on a machine that cannot run them.
-func newLocalEnv(t *testing.T) *env {
+// newLocalEnv is an env for local clusters with the suite's templates, and any more config
+// sections a test adds; it skips (saying why) on a machine that cannot run them.
+func newLocalEnv(t *testing.T, more ...string) *env {
 	t.Helper()
 	if localSkip != "" {
 		t.Skip(localSkip)
@@ -40,7 +40,7 @@ func newLocalEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newEnv(t, string(text))
+	return newEnv(t, string(text)+strings.Join(more, ""))
 }
 
 func newEnv(t *testing.T, config string) *env {

@@ -15,15 +15,11 @@ import (
 // three setups, and its alias is not taken twice.
 func TestUnfinishedNodes(t *testing.T) {
 	t.Parallel()
-	text, err := os.ReadFile("testdata/local.ini")
-	if err != nil {
-		t.Fatal(err)
-	}
 	flaky, err := filepath.Abs("testdata/flaky-add.sh")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, string(text)+`
+	e := newLocalEnv(t, `
 [cluster flaky]
 EXTENDS = small
 PLUGINS = sge, flaky

@@ -180,7 +180,6 @@ func (e *awsEnv) instances(tag string) []types.Instance {
 	return insts
 }
 
-// groups returns moto's security groups named @sc-TAG.
 // checkTerminated fails the test when moto still holds an instance or the security group of
 // cluster tag after its terminate.
 func (e *awsEnv) checkTerminated(tag string) {
@@ -193,6 +192,7 @@ func (e *awsEnv) checkTerminated(tag string) {
 	}
 }
 
+// groups returns moto's security groups named @sc-TAG.
 func (e *awsEnv) groups(tag string) []types.SecurityGroup {
 	e.t.Helper()
 	out, err := e.raw.DescribeSecurityGroups(context.Background(), &awsec2.DescribeSecurityGroupsInput{

@@ -45,7 +45,7 @@ func qmasterScript(master string) string {
 %[1]s
 for d in /var/spool/gridengine /var/spool/gridengine/qmaster; do mkdir -p "$d"; chown -h sgeadmin:sgeadmin "$d"; done
 # The package leaves an empty spool directory: the cell is initialised once its database exists.
-fresh= newenv=
+fresh=
 if [ ! -f /var/spool/gridengine/spooldb/sge ]; then
   fresh=yes
   systemctl stop gridengine-master
@@ -56,19 +56,10 @@ if [ ! -f /var/spool/gridengine/spooldb/sge ]; then
   rm -f "$log"
 fi
 runuser -u sgeadmin -- sh -c 'printf "%%s\n" "$1" > "$2"' sh %[2]s "$SGE_ROOT/$SGE_CELL/common/act_qmaster"
-# The qmaster caches host names it failed to resolve for 60 s: a node added under the name of
-# one removed a moment ago (whose dead execd it kept asking about) would be refused. Its init
-# script reads /etc/default/gridengine.
-if ! grep -q '^export SGE_COMMLIB_HOST_LIST_RERESOLVE_TIME=' /etc/default/gridengine 2>/dev/null; then
-  printf '%%s\n' '# clusterctl: resolve a failed host name again after 2 s, a known one every 20 s' \
-    'export SGE_COMMLIB_HOST_LIST_RERESOLVE_TIME=2 SGE_COMMLIB_HOST_LIST_UPDATE_TIME=20' >> /etc/default/gridengine
-  newenv=yes
-fi
 systemctl enable --quiet gridengine-master
-# A running qmaster is left alone (a rerun must not disturb jobs); a fresh cell starts it, and
-# a new environment restarts it once. The daemon itself is checked: the LSB unit stays
-# "active" after sge_qmaster died at boot.
-if [ -n "$fresh$newenv" ] || ! pgrep -x sge_qmaster >/dev/null || ! qconf -sh >/dev/null 2>&1; then
+# A running qmaster is left alone (a rerun must not disturb jobs); a fresh cell starts it. The
+# daemon itself is checked: the LSB unit stays "active" after sge_qmaster died at boot.
+if [ -n "$fresh" ] || ! pgrep -x sge_qmaster >/dev/null || ! qconf -sh >/dev/null 2>&1; then
   systemctl restart gridengine-master 2>/dev/null || /etc/init.d/gridengine-master restart
 fi
 for try in 1 2; do

@@ -130,9 +130,8 @@ func (g *SGE) register(ctx context.Context, c scheduler.Cluster, m scheduler.Nod
 }
 
 // resolvePatience bounds how long a script is run again while the qmaster cannot resolve a
-// new host yet. It caches failed lookups of names and of addresses (2 s on clusters set up by
-// this version, 60 s on older ones) and refreshes known ones every 20 s (120 s): a node that
-// takes the name, or the address, of one removed a moment ago can meet either.
+// new host yet. It caches failed lookups of names and of addresses for 60 s and refreshes known
+// ones every 120 s: a node that takes the name of one removed minutes ago can meet either.
 const resolvePatience = 90 * time.Second
 
 // untilResolved runs fn, an idempotent script that talks to the qmaster, again every few
